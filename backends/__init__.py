@@ -2,7 +2,7 @@
 
 from importlib import import_module
 
-from gradcore.plugins import hookimpl
+from gradcore.plugin.discovery import hookimpl
 
 
 def _loader(module, cls):

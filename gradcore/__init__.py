@@ -5,12 +5,12 @@
 re-exports; the code lives in the modules named below.
 """
 
-from . import dtypes, nest
-from ._tensor import Tensor
-from .backend import Backend, force_composites, required_kernels
-from .convert import constant, convert_to_tensor, device
-from .custom_gradient import custom_gradient
-from .dtypes import (
+from gradcore.engine import dtypes, nest
+from gradcore.engine.tensor import Tensor
+from gradcore.plugin.contract import Backend, force_composites, required_kernels
+from gradcore.engine.convert import constant, convert_to_tensor, device
+from gradcore.engine.custom_gradient import custom_gradient
+from gradcore.engine.dtypes import (
     DType,
     as_dtype,
     bfloat16,
@@ -24,7 +24,7 @@ from .dtypes import (
     int64,
     uint8,
 )
-from .errors import (
+from gradcore.errors import (
     BackendError,
     BackendUnavailableError,
     DTypeError,
@@ -32,13 +32,13 @@ from .errors import (
     InvalidArgumentError,
     ShapeError,
 )
-from .plugins import backend_scope, get_backend, hookimpl, hookspec, set_backend
-from .registry import RegisterGradient, no_gradient
-from .tape import GradientTape, UnconnectedGradients
-from .variables import Variable
+from gradcore.plugin.discovery import backend_scope, get_backend, hookimpl, hookspec, set_backend
+from gradcore.engine.registry import RegisterGradient, no_gradient
+from gradcore.engine.tape import GradientTape, UnconnectedGradients
+from gradcore.engine.variables import Variable
 
 # ---- ops: math (math_ops) ----
-from .ops.math_ops import (
+from gradcore.ops.math_ops import (
     abs,  # noqa: A004
     add,
     add_n,
@@ -75,7 +75,7 @@ from .ops.math_ops import (
 )
 
 # ---- ops: reductions (reduction_ops) ----
-from .ops.reduction_ops import (
+from gradcore.ops.reduction_ops import (
     argmax,
     argmin,
     reduce_logsumexp,
@@ -89,7 +89,7 @@ from .ops.reduction_ops import (
 )
 
 # ---- ops: arrays (array_ops, indexing_ops, creation_ops) ----
-from .ops.array_ops import (
+from gradcore.ops.array_ops import (
     broadcast_to,
     concat,
     expand_dims,
@@ -105,22 +105,22 @@ from .ops.array_ops import (
     transpose,
     unstack,
 )
-from .ops.indexing_ops import gather
-from .ops.creation_ops import eye, fill, ones, ones_like, range, zeros, zeros_like  # noqa: A004
+from gradcore.ops.indexing_ops import gather
+from gradcore.ops.creation_ops import eye, fill, ones, ones_like, range, zeros, zeros_like  # noqa: A004
 
 # ---- ops: linear algebra (linalg_ops) ----
-from .ops.linalg_ops import matmul
+from gradcore.ops.linalg_ops import matmul
 
 # ---- ops: clipping (clip_ops) ----
-from .ops.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value
+from gradcore.ops.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value
 
 # ---- namespaces ----
-from . import autodiff, linalg, math, nn, random  # noqa: E402,A004
+from gradcore import autodiff, linalg, math, nn, random  # noqa: E402,A004
 
 # ---- the training toolkit (one line per owner; see each module) ----
-from . import data, debugging, initializers, losses, metrics, optimizers, regularizers  # noqa: E402
-from . import layers  # noqa: E402
-from .module import Module  # noqa: E402
-from .layers.models import Model, Sequential  # noqa: E402
+from gradcore import data, debugging, initializers, losses, metrics, optimizers, regularizers  # noqa: E402
+from gradcore import layers  # noqa: E402
+from gradcore.engine.module import Module  # noqa: E402
+from gradcore.layers.models import Model, Sequential  # noqa: E402
 
 __version__ = "0.1.0"

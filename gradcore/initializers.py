@@ -17,9 +17,9 @@ import operator
 
 import numpy as np
 
-from . import dtypes
-from .convert import constant
-from .ops import random_ops
+from gradcore.engine import dtypes
+from gradcore.engine.convert import constant
+from gradcore.ops import random_ops
 
 #: The standard deviation of a standard normal truncated to [-2, 2] (gc.random's truncation),
 #: which a truncated normal's stddev is divided by so the samples have the intended variance.

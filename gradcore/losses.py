@@ -11,13 +11,13 @@ gradients stay finite at probabilities of exactly 0 and 1.
 
 import re
 
-from . import dtypes
-from .convert import to_tensor
-from .errors import ShapeError
-from .ops.array_ops import expand_dims, one_hot, squeeze
-from .ops.clip_ops import clip_by_value
-from .ops.dispatch import broadcast_shape, check_in_range, normalize_single_axis
-from .ops.math_ops import (  # noqa: A004 - abs is TensorFlow's name
+from gradcore.engine import dtypes
+from gradcore.engine.convert import to_tensor
+from gradcore.errors import ShapeError
+from gradcore.ops.array_ops import expand_dims, one_hot, squeeze
+from gradcore.ops.clip_ops import clip_by_value
+from gradcore.ops.dispatch import broadcast_shape, check_in_range, normalize_single_axis
+from gradcore.ops.math_ops import (  # noqa: A004 - abs is TensorFlow's name
     abs,
     add,
     cast,
@@ -30,12 +30,12 @@ from .ops.math_ops import (  # noqa: A004 - abs is TensorFlow's name
     subtract,
     where,
 )
-from .ops.nn_ops import (
+from gradcore.ops.nn_ops import (
     sigmoid_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits,
     sparse_softmax_cross_entropy_with_logits,
 )
-from .ops.reduction_ops import reduce_mean, reduce_sum
+from gradcore.ops.reduction_ops import reduce_mean, reduce_sum
 
 #: Keras's ``backend.epsilon()``: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log.
 EPSILON = 1e-7

@@ -8,11 +8,11 @@ The formulas are Keras', without a factor 1/2: ``L2(l2)(w) = l2 * sum(w^2)``.
 
 import numbers
 
-from .convert import to_tensor
-from .ops.creation_ops import zeros
-from .ops.math_ops import abs as absolute
-from .ops.math_ops import square
-from .ops.reduction_ops import reduce_sum
+from gradcore.engine.convert import to_tensor
+from gradcore.ops.creation_ops import zeros
+from gradcore.ops.math_ops import abs as absolute
+from gradcore.ops.math_ops import square
+from gradcore.ops.reduction_ops import reduce_sum
 
 
 class Regularizer:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dtypes
+from gradcore.engine import dtypes
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import erf as _erf
 
-from gradcore import dtypes
-from gradcore.backend import Backend
+from gradcore.engine import dtypes
+from gradcore.plugin.contract import Backend
 
 _PLATFORM_NAMES = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda", "rocm": "cuda", "tpu": "tpu"}
 

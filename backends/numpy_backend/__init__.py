@@ -1,5 +1,5 @@
 """The NumPy backend: gradcore's embedded default, needing nothing but NumPy."""
 
-from .backend import NumpyBackend
+from gradcore.backends.numpy_backend.backend import NumpyBackend
 
 __all__ = ["NumpyBackend"]

@@ -5,8 +5,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from gradcore import dtypes
-from gradcore.backend import Backend
+from gradcore.engine import dtypes
+from gradcore.plugin.contract import Backend
 
 try:  # SciPy's erf is vectorised C; without SciPy fall back to math.erf per element.
     from scipy.special import erf as _erf

@@ -8,10 +8,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gradcore import dtypes
-from gradcore.backend import Backend
+from gradcore.engine import dtypes
+from gradcore.plugin.contract import Backend
 
-from .indexing import positive_step_key
+from gradcore.backends.torch_backend.indexing import positive_step_key
 
 _TO_TORCH = {
     dtypes.float16: torch.float16,

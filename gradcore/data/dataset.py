@@ -12,10 +12,11 @@ Tensors of the backend active at that moment.
 
 import numpy as np
 
-from .. import dtypes, nest, plugins
-from .._tensor import Tensor
-from ..convert import constant
-from .elements import as_tensors, structure, to_host
+from gradcore.engine import dtypes, nest
+from gradcore.plugin import discovery as plugins
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.convert import constant
+from gradcore.data.elements import as_tensors, structure, to_host
 
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
@@ -133,4 +134,4 @@ class Dataset:
 
 
 # The nodes subclass Dataset, so they are imported once it exists.
-from . import prefetch, sources, transforms
+from gradcore.data import prefetch, sources, transforms

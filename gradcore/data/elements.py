@@ -4,16 +4,16 @@ An element is a structure of tuples (namedtuples too) and dicts whose leaves
 are NumPy values (host data) or gradcore Tensors (what a map function
 returned). Lists are values, not structures, as in tf.data:
 ``from_tensor_slices([1, 2, 3])`` slices one array. Once built, an element
-holds no lists, so ``gradcore.nest`` walks it the way tf.data would.
+holds no lists, so ``gradcore.engine.nest`` walks it the way tf.data would.
 """
 
 import numpy as np
 
-from .. import nest
-from .._tensor import Tensor
-from ..convert import infer_dtype, to_tensor
-from ..errors import InvalidArgumentError
-from ..ops.array_ops import stack
+from gradcore.engine import nest
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.convert import infer_dtype, to_tensor
+from gradcore.errors import InvalidArgumentError
+from gradcore.ops.array_ops import stack
 
 
 def structure(value, leaf):

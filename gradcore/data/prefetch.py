@@ -11,10 +11,10 @@ import contextlib
 import queue
 import threading
 
-from .. import plugins
-from ..convert import current_device, device
-from .dataset import AUTOTUNE
-from .transforms import Transform, integer_argument
+from gradcore.plugin import discovery as plugins
+from gradcore.engine.convert import current_device, device
+from gradcore.data.dataset import AUTOTUNE
+from gradcore.data.transforms import Transform, integer_argument
 
 AUTOTUNE_BUFFER_SIZE = 4  # AUTOTUNE's fixed depth: enough to hide a step's jitter, little memory
 

@@ -10,10 +10,10 @@ import operator
 
 import numpy as np
 
-from .. import plugins
-from ..errors import InvalidArgumentError
-from .dataset import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
-from .elements import as_tensors, call, host_or_tensor, stacked, structure
+from gradcore.plugin import discovery as plugins
+from gradcore.errors import InvalidArgumentError
+from gradcore.data.dataset import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from gradcore.data.elements import as_tensors, call, host_or_tensor, stacked, structure
 
 
 def integer_argument(api, value, minimum):

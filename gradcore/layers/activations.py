@@ -4,7 +4,7 @@
 ``Activation('relu')`` all resolve their argument with ``get``.
 """
 
-from ..ops import math_ops, nn_ops
+from gradcore.ops import math_ops, nn_ops
 
 
 def linear(x):

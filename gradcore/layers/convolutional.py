@@ -2,9 +2,9 @@
 
 import numbers
 
-from ..ops.conv_ops import conv2d
-from .base import InputSpec
-from .core import KernelBiasLayer, positive_int
+from gradcore.ops.conv_ops import conv2d
+from gradcore.layers.base import InputSpec
+from gradcore.layers.core import KernelBiasLayer, positive_int
 
 
 def int_pair(owner, what, value):

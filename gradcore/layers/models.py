@@ -6,7 +6,7 @@ is a layer that holds layers, plus ``layers``, ``build`` and ``summary``.
 
 import math
 
-from .base import Layer
+from gradcore.layers.base import Layer
 
 
 class Model(Layer):

@@ -5,8 +5,8 @@ A metric keeps its statistics in non-trainable Variables, grows them with
 module only re-exports; the code lives in the modules named below.
 """
 
-from ..losses import mean_absolute_error, mean_squared_error  # noqa: F401 - Keras exports them here too
-from .accuracy_metrics import (  # noqa: F401
+from gradcore.losses import mean_absolute_error, mean_squared_error  # noqa: F401 - Keras exports them here too
+from gradcore.metrics.accuracy_metrics import (  # noqa: F401
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
@@ -16,7 +16,7 @@ from .accuracy_metrics import (  # noqa: F401
     categorical_accuracy,
     sparse_categorical_accuracy,
 )
-from .confusion_metrics import AUC, Precision, Recall  # noqa: F401
-from .metric import Metric  # noqa: F401
-from .reduction_metrics import Mean, MeanMetricWrapper, Sum  # noqa: F401
-from .regression_metrics import MeanAbsoluteError, MeanSquaredError  # noqa: F401
+from gradcore.metrics.confusion_metrics import AUC, Precision, Recall  # noqa: F401
+from gradcore.metrics.metric import Metric  # noqa: F401
+from gradcore.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum  # noqa: F401
+from gradcore.metrics.regression_metrics import MeanAbsoluteError, MeanSquaredError  # noqa: F401

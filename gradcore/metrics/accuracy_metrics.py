@@ -5,11 +5,11 @@ them with ``MeanMetricWrapper``. Matches are elementwise for ``accuracy`` and
 ``binary_accuracy`` (Keras 3), so a weight per element weights each element.
 """
 
-from .. import dtypes
-from ..losses import _float_tensor, _paired, sparse_labels
-from ..ops.math_ops import cast, equal, greater
-from ..ops.reduction_ops import argmax
-from .reduction_metrics import MeanMetricWrapper
+from gradcore.engine import dtypes
+from gradcore.losses import _float_tensor, _paired, sparse_labels
+from gradcore.ops.math_ops import cast, equal, greater
+from gradcore.ops.reduction_ops import argmax
+from gradcore.metrics.reduction_metrics import MeanMetricWrapper
 
 
 def accuracy(y_true, y_pred):

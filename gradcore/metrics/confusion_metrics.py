@@ -8,14 +8,14 @@ divide them with divide_no_nan, so a metric with no data reads 0 (#220).
 
 import numpy as np
 
-from .. import dtypes
-from ..convert import to_tensor
-from ..errors import InvalidArgumentError, ShapeError
-from ..losses import align_ranks
-from ..ops.array_ops import expand_dims, reshape
-from ..ops.creation_ops import ones_like
-from ..ops.creation_ops import range as arange
-from ..ops.math_ops import (
+from gradcore.engine import dtypes
+from gradcore.engine.convert import to_tensor
+from gradcore.errors import InvalidArgumentError, ShapeError
+from gradcore.losses import align_ranks
+from gradcore.ops.array_ops import expand_dims, reshape
+from gradcore.ops.creation_ops import ones_like
+from gradcore.ops.creation_ops import range as arange
+from gradcore.ops.math_ops import (
     add,
     cast,
     equal,
@@ -32,9 +32,9 @@ from ..ops.math_ops import (
     subtract,
     where,
 )
-from ..ops.reduction_ops import reduce_sum
-from ..ops.math_ops import divide_no_nan
-from .metric import Metric
+from gradcore.ops.reduction_ops import reduce_sum
+from gradcore.ops.math_ops import divide_no_nan
+from gradcore.metrics.metric import Metric
 
 #: The threshold Keras uses with ``top_k`` alone: everything kept by top_k is above it.
 NEG_INF = -1e10

@@ -5,11 +5,11 @@ Values are reduced to one per sample before weighting (Keras 3's
 so 2-D values without weights give the mean of the row means (#207).
 """
 
-from ..losses import align_ranks
-from ..ops.math_ops import multiply
-from ..ops.reduction_ops import reduce_mean, reduce_sum
-from ..ops.math_ops import divide_no_nan
-from .metric import Metric
+from gradcore.losses import align_ranks
+from gradcore.ops.math_ops import multiply
+from gradcore.ops.reduction_ops import reduce_mean, reduce_sum
+from gradcore.ops.math_ops import divide_no_nan
+from gradcore.metrics.metric import Metric
 
 
 def reduce_to_samplewise_values(metric, values, sample_weight, reduce_fn):

@@ -1,7 +1,7 @@
 """Regression metrics: the running mean of a regression loss's per-sample values."""
 
-from ..losses import mean_absolute_error, mean_squared_error
-from .reduction_metrics import MeanMetricWrapper
+from gradcore.losses import mean_absolute_error, mean_squared_error
+from gradcore.metrics.reduction_metrics import MeanMetricWrapper
 
 
 class MeanSquaredError(MeanMetricWrapper):

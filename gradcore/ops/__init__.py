@@ -1,6 +1,6 @@
 """gradcore's ops. Importing this package registers every op's gradient rule."""
 
-from . import (  # noqa: F401 - imported for their registrations
+from gradcore.ops import (  # noqa: F401 - imported for their registrations
     array_ops,
     clip_ops,
     conv_ops,
@@ -12,4 +12,4 @@ from . import (  # noqa: F401 - imported for their registrations
     random_ops,
     reduction_ops,
 )
-from . import operators  # noqa: F401 - attaches Python operators to Tensor and Variable
+from gradcore.ops import operators  # noqa: F401 - attaches Python operators to Tensor and Variable

@@ -8,15 +8,15 @@ import operator
 
 import numpy as np
 
-from .. import dtypes
-from ..convert import current_device, infer_dtype, is_weak, to_tensor
-from ..errors import DTypeError, InvalidArgumentError, ShapeError
-from ..recording import record, state
-from ..registry import RegisterGradient
-from .dispatch import normalize_single_axis, same_backend, shape_tuple, wrap
-from .indexing_ops import getitem
-from .math_ops import equal, where
-from .reduction_ops import reduce_sum
+from gradcore.engine import dtypes
+from gradcore.engine.convert import current_device, infer_dtype, is_weak, to_tensor
+from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
+from gradcore.engine.recording import record, state
+from gradcore.engine.registry import RegisterGradient
+from gradcore.ops.dispatch import normalize_single_axis, same_backend, shape_tuple, wrap
+from gradcore.ops.indexing_ops import getitem
+from gradcore.ops.math_ops import equal, where
+from gradcore.ops.reduction_ops import reduce_sum
 
 
 def _shape_tuple(api, shape):
@@ -91,7 +91,7 @@ def broadcast_to(input, shape, name=None):  # noqa: A002 - TensorFlow's name
 
 @RegisterGradient("BroadcastTo")
 def _broadcast_to_grad(op, dy):
-    from .dispatch import unbroadcast
+    from gradcore.ops.dispatch import unbroadcast
 
     return unbroadcast(dy, op.inputs[0].shape)
 

@@ -7,11 +7,11 @@ TF's. Inputs are dense tensors: gradcore has no IndexedSlices (#149, #165).
 
 from collections.abc import Sequence
 
-from ..convert import constant, to_tensor
-from ..errors import ShapeError
-from .dispatch import FLOAT, broadcast_shape, check_kind, operands
-from .math_ops import add, add_n, cast, divide, greater, maximum, minimum, multiply, sqrt, square, subtract, where
-from .reduction_ops import reduce_sum
+from gradcore.engine.convert import constant, to_tensor
+from gradcore.errors import ShapeError
+from gradcore.ops.dispatch import FLOAT, broadcast_shape, check_kind, operands
+from gradcore.ops.math_ops import add, add_n, cast, divide, greater, maximum, minimum, multiply, sqrt, square, subtract, where
+from gradcore.ops.reduction_ops import reduce_sum
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):

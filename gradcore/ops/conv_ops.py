@@ -16,12 +16,12 @@ is linear in each input, so its backprops are its adjoints: the rules follow fro
 import math
 import operator
 
-from ..convert import to_tensor
-from ..errors import InvalidArgumentError, ShapeError
-from ..recording import record, state
-from ..registry import RegisterGradient
-from .array_ops import _shape_tuple
-from .dispatch import FLOAT, check_kind, kernel_errors, operands, wrap
+from gradcore.engine.convert import to_tensor
+from gradcore.errors import InvalidArgumentError, ShapeError
+from gradcore.engine.recording import record, state
+from gradcore.engine.registry import RegisterGradient
+from gradcore.ops.array_ops import _shape_tuple
+from gradcore.ops.dispatch import FLOAT, check_kind, kernel_errors, operands, wrap
 
 _CONV = ("strides", "dilations", "padding")  # a convolution's window attrs, in kernel argument order
 _POOL = ("ksize", "strides", "padding")  # a pool's

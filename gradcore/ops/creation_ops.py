@@ -5,11 +5,12 @@ They record nothing: their outputs depend on no differentiable input.
 
 import numpy as np
 
-from .. import dtypes, plugins
-from ..convert import current_device, infer_dtype, to_tensor
-from ..errors import InvalidArgumentError
-from .array_ops import broadcast_to
-from .dispatch import shape_tuple, wrap
+from gradcore.engine import dtypes
+from gradcore.plugin import discovery as plugins
+from gradcore.engine.convert import current_device, infer_dtype, to_tensor
+from gradcore.errors import InvalidArgumentError
+from gradcore.ops.array_ops import broadcast_to
+from gradcore.ops.dispatch import shape_tuple, wrap
 
 
 def fill(dims, value, name=None, dtype=None):

@@ -12,11 +12,11 @@ import operator
 
 import numpy as np
 
-from .. import dtypes
-from .._tensor import Tensor
-from ..convert import is_weak, to_tensor
-from ..errors import BackendError, DTypeError, GradcoreError, InvalidArgumentError, ShapeError
-from ..recording import record, state
+from gradcore.engine import dtypes
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.convert import is_weak, to_tensor
+from gradcore.errors import BackendError, DTypeError, GradcoreError, InvalidArgumentError, ShapeError
+from gradcore.engine.recording import record, state
 
 FLOAT = frozenset({"float"})
 NUMERIC = frozenset({"float", "int", "uint"})
@@ -222,8 +222,8 @@ def unbroadcast(grad, shape):
     shape = tuple(shape)
     if grad_shape == shape:
         return grad
-    from .array_ops import reshape
-    from .reduction_ops import reduce_sum
+    from gradcore.ops.array_ops import reshape
+    from gradcore.ops.reduction_ops import reduce_sum
 
     lead = len(grad_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(

@@ -10,11 +10,11 @@ import operator
 
 import numpy as np
 
-from ..convert import to_tensor
-from ..errors import DTypeError, InvalidArgumentError, ShapeError
-from ..recording import record, state
-from ..registry import RegisterGradient
-from .dispatch import NUMERIC, check_in_range, check_kind, normalize_single_axis, same_backend, wrap
+from gradcore.engine.convert import to_tensor
+from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
+from gradcore.engine.recording import record, state
+from gradcore.engine.registry import RegisterGradient
+from gradcore.ops.dispatch import NUMERIC, check_in_range, check_kind, normalize_single_axis, same_backend, wrap
 
 _GETITEM = "gc.Tensor.__getitem__"
 
@@ -174,7 +174,7 @@ def _gather_grad(op, dy):
 
 
 def _permuted(t, perm):
-    from .array_ops import transpose
+    from gradcore.ops.array_ops import transpose
 
     return t if perm == sorted(perm) else transpose(t, perm)
 

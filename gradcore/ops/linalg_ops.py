@@ -1,11 +1,11 @@
 """Matrix products: matmul (batched, broadcasting) and matrix_transpose."""
 
-from ..convert import to_tensor
-from ..errors import InvalidArgumentError, ShapeError
-from ..recording import record, state
-from ..registry import RegisterGradient
-from .array_ops import transpose
-from .dispatch import NUMERIC, broadcast_shape, check_kind, kernel_errors, operands, unbroadcast, wrap
+from gradcore.engine.convert import to_tensor
+from gradcore.errors import InvalidArgumentError, ShapeError
+from gradcore.engine.recording import record, state
+from gradcore.engine.registry import RegisterGradient
+from gradcore.ops.array_ops import transpose
+from gradcore.ops.dispatch import NUMERIC, broadcast_shape, check_kind, kernel_errors, operands, unbroadcast, wrap
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):

@@ -8,11 +8,11 @@ a TensorFlow user expects.
 
 import math
 
-from .. import dtypes
-from ..convert import to_tensor
-from ..recording import record, state
-from ..registry import RegisterGradient, no_gradient
-from .dispatch import (
+from gradcore.engine import dtypes
+from gradcore.engine.convert import to_tensor
+from gradcore.engine.recording import record, state
+from gradcore.engine.registry import RegisterGradient, no_gradient
+from gradcore.ops.dispatch import (
     ANY, BOOL, FLOAT, NUMERIC, backward_op, binary_op, check_kind, operands, unary_op, unbroadcast, wrap,
 )
 
@@ -282,7 +282,7 @@ def logical_xor(x, y, name=None):
 
 def where(condition, x=None, y=None, name=None):
     """Elements of ``x`` where ``condition`` holds, else of ``y`` (all three broadcast)."""
-    from .dispatch import broadcast_shape, same_backend
+    from gradcore.ops.dispatch import broadcast_shape, same_backend
 
     if x is None and y is None:
         raise NotImplementedError("gc.where(condition) without x and y (coordinates) is not supported yet")

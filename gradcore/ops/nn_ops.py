@@ -9,12 +9,12 @@ differentiable ops: their gradients, at every order, come from those ops' rules.
 import math
 
 
-from ..convert import to_tensor
-from ..errors import DTypeError, ShapeError
-from ..recording import record, state
-from ..registry import RegisterGradient
-from .array_ops import expand_dims
-from .dispatch import (
+from gradcore.engine.convert import to_tensor
+from gradcore.errors import DTypeError, ShapeError
+from gradcore.engine.recording import record, state
+from gradcore.engine.registry import RegisterGradient
+from gradcore.ops.array_ops import expand_dims
+from gradcore.ops.dispatch import (
     FLOAT,
     NUMERIC,
     backward_op,
@@ -25,7 +25,7 @@ from .dispatch import (
     unary_op,
     wrap,
 )
-from .math_ops import (
+from gradcore.ops.math_ops import (
     add,
     erf,
     exp,
@@ -40,7 +40,7 @@ from .math_ops import (
     tanh,
     where,
 )
-from .reduction_ops import reduce_sum
+from gradcore.ops.reduction_ops import reduce_sum
 
 # ---- activations ---------------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ Each dunder is the public op, so ``x * y`` records exactly what ``gc.multiply``
 records. Reflected forms swap the operands (``2.0 - x`` is ``subtract(2.0, x)``).
 """
 
-from .._tensor import Tensor
-from ..variables import Variable
-from . import array_ops, linalg_ops, math_ops
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.variables import Variable
+from gradcore.ops import array_ops, linalg_ops, math_ops
 
 
 def _reflected(op):

@@ -20,10 +20,11 @@ import operator
 
 import numpy as np
 
-from .. import dtypes, plugins
-from ..convert import current_device
-from ..errors import DTypeError, InvalidArgumentError, ShapeError
-from .dispatch import shape_tuple, wrap
+from gradcore.engine import dtypes
+from gradcore.plugin import discovery as plugins
+from gradcore.engine.convert import current_device
+from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
+from gradcore.ops.dispatch import shape_tuple, wrap
 
 #: A truncated normal re-draws samples further than this many standard deviations from the mean.
 TRUNCATION = 2.0

@@ -1,11 +1,11 @@
 """Reductions over axes: sum, mean, max, min, prod, logsumexp, variance, std, argmax."""
 
-from .. import dtypes
-from ..convert import to_tensor
-from ..recording import record, state
-from ..registry import RegisterGradient, no_gradient
-from .dispatch import FLOAT, NUMERIC, check_kind, normalize_axis, normalize_single_axis, wrap
-from .math_ops import cast, divide, equal, exp, multiply, sqrt, square, subtract
+from gradcore.engine import dtypes
+from gradcore.engine.convert import to_tensor
+from gradcore.engine.recording import record, state
+from gradcore.engine.registry import RegisterGradient, no_gradient
+from gradcore.ops.dispatch import FLOAT, NUMERIC, check_kind, normalize_axis, normalize_single_axis, wrap
+from gradcore.ops.math_ops import cast, divide, equal, exp, multiply, sqrt, square, subtract
 
 
 def _reduction(op_type, kernel, kinds, api):
@@ -40,7 +40,7 @@ def _kept_shape(op):
 
 def _expand_back(op, t):
     """``t`` (shaped like the op's output) broadcast back to the input's shape."""
-    from .array_ops import broadcast_to, reshape
+    from gradcore.ops.array_ops import broadcast_to, reshape
 
     return broadcast_to(reshape(t, _kept_shape(op)), op.inputs[0].shape)
 
@@ -92,7 +92,7 @@ def _prod_grad(op, dy):
     zeros); here the cumulative products are scans of multiplies, as JAX's reduce_prod JVP is
     a tree of them, so every higher derivative is exact too, at 2 log2(n) rounds of three ops.
     """
-    from .array_ops import reshape, transpose
+    from gradcore.ops.array_ops import reshape, transpose
 
     x = op.inputs[0]
     axes = op.get_attr("axis")
@@ -123,7 +123,7 @@ def _exclusive_cumprod(x, reverse):
 
 def _shifted(x, k, reverse):
     """``x`` moved ``k`` places along its last axis, toward the end (the start if ``reverse``); ones fill in."""
-    from .array_ops import pad
+    from gradcore.ops.array_ops import pad
 
     unpadded = [[0, 0]] * (x.ndim - 1)
     if reverse:

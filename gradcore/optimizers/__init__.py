@@ -1,10 +1,10 @@
 """``gc.optimizers``: Keras 3's optimizers and learning-rate schedules (``tf.keras.optimizers``)."""
 
-from . import schedules
-from .adagrad import Adagrad
-from .adam import Adam, AdamW
-from .optimizer import Optimizer
-from .rmsprop import RMSprop
-from .sgd import SGD
+from gradcore.optimizers import schedules
+from gradcore.optimizers.adagrad import Adagrad
+from gradcore.optimizers.adam import Adam, AdamW
+from gradcore.optimizers.optimizer import Optimizer
+from gradcore.optimizers.rmsprop import RMSprop
+from gradcore.optimizers.sgd import SGD
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "schedules"]

@@ -1,8 +1,8 @@
 """``gc.optimizers.Adagrad``: Keras 3's Adagrad, epsilon inside the square root (K-ADAG)."""
 
-from ..initializers import Constant
-from ..ops.math_ops import sqrt, square
-from .optimizer import Optimizer, checked_float, through_float32
+from gradcore.initializers import Constant
+from gradcore.ops.math_ops import sqrt, square
+from gradcore.optimizers.optimizer import Optimizer, checked_float, through_float32
 
 
 class Adagrad(Optimizer):

@@ -1,7 +1,7 @@
 """``gc.optimizers.Adam`` and ``AdamW``: Keras 3's Adam with "epsilon hat" (K-ADAM, K-ADAMW)."""
 
-from ..ops.math_ops import cast, maximum, sqrt, square
-from .optimizer import Optimizer, checked_float, through_float32
+from gradcore.ops.math_ops import cast, maximum, sqrt, square
+from gradcore.optimizers.optimizer import Optimizer, checked_float, through_float32
 
 
 class Adam(Optimizer):

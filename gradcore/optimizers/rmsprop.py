@@ -1,7 +1,7 @@
 """``gc.optimizers.RMSprop``: Keras 3's RMSprop, epsilon inside the square root (K-RMS)."""
 
-from ..ops.math_ops import sqrt, square
-from .optimizer import Optimizer, checked_float
+from gradcore.ops.math_ops import sqrt, square
+from gradcore.optimizers.optimizer import Optimizer, checked_float
 
 
 class RMSprop(Optimizer):

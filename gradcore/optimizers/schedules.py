@@ -10,10 +10,10 @@ float32) on the step's backend and device, and traces under gc.function.
 
 import math
 
-from .. import dtypes
-from ..convert import to_tensor
-from ..ops.creation_ops import ones_like
-from ..ops.math_ops import cast, ceil, cos, equal, floor, less, log, minimum, pow, where
+from gradcore.engine import dtypes
+from gradcore.engine.convert import to_tensor
+from gradcore.ops.creation_ops import ones_like
+from gradcore.ops.math_ops import cast, ceil, cos, equal, floor, less, log, minimum, pow, where
 
 
 class LearningRateSchedule:

@@ -1,6 +1,6 @@
 """``gc.optimizers.SGD``: gradient descent with optional (Nesterov) momentum, Keras 3's rule (K-SGD)."""
 
-from .optimizer import Optimizer, is_real_number, through_float32
+from gradcore.optimizers.optimizer import Optimizer, is_real_number, through_float32
 
 
 class SGD(Optimizer):

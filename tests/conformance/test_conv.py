@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gradcore as gc
-from gradcore.backend import force_composites
+from gradcore.plugin.contract import force_composites
 from gradcore.ops import conv_ops
 from gradcore.testing import assert_allclose
 

@@ -1,7 +1,7 @@
 """The registry and the suite cannot drift apart: every op gradcore registers has a case."""
 
 import gradcore as gc
-from gradcore import registry
+from gradcore.engine import registry
 
 from .cases import all_cases
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import gradcore as gc
-from gradcore.convert import canonical_device
+from gradcore.engine.convert import canonical_device
 from gradcore.ops.dispatch import kernel_failed
 
 CUDA = [d for d in gc.get_backend().devices() if d.startswith("cuda")]

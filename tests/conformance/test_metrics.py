@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gradcore as gc
-from gradcore.recording import state
+from gradcore.engine.recording import state
 from gradcore.testing import assert_allclose
 
 rng = np.random.default_rng(11)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import gradcore as gc
-from gradcore import registry
-from gradcore.recording import record, state
+from gradcore.engine import registry
+from gradcore.engine.recording import record, state
 from gradcore.testing import assert_allclose
 
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradcore as gc
-from gradcore.recording import state
+from gradcore.engine.recording import state
 from gradcore.testing import assert_allclose
 
 

@@ -121,7 +121,7 @@ def test_info_works_without_torch_or_jax():
 
 
 def test_importing_the_cli_imports_no_framework():
-    code = "import sys, gradcore.cli; print(sorted(m for m in ('torch', 'jax') if m in sys.modules))"
+    code = "import sys, gradcore.cli.main; print(sorted(m for m in ('torch', 'jax') if m in sys.modules))"
     done = _run([], code=code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

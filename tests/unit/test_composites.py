@@ -19,7 +19,7 @@ import pytest
 from scipy import special
 
 import gradcore as gc
-from gradcore.backend import OPTIONAL_KERNELS, Backend, force_composites
+from gradcore.plugin.contract import OPTIONAL_KERNELS, Backend, force_composites
 from gradcore.backends.numpy_backend import NumpyBackend
 from gradcore.testing import assert_allclose
 from tests.conformance.cases import conv_cases

@@ -16,7 +16,7 @@ import threading
 import pytest
 
 import gradcore as gc
-from gradcore import plugins
+from gradcore.plugin import discovery as plugins
 from gradcore.backends.numpy_backend import NumpyBackend
 
 

@@ -10,13 +10,13 @@ import logging
 
 import numpy as np
 
-from . import nest
-from ._tensor import Tensor
-from .backprop import backprop, prune
-from .convert import is_weak, to_tensor
-from .errors import ShapeError
-from .recording import state
-from .variables import Variable
+from gradcore.engine import nest
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.backprop import backprop, prune
+from gradcore.engine.convert import is_weak, to_tensor
+from gradcore.errors import ShapeError
+from gradcore.engine.recording import state
+from gradcore.engine.variables import Variable
 
 logger = logging.getLogger("gradcore")
 
@@ -272,7 +272,7 @@ def _seeds(targets, output_gradients):
 
 def _filled(like, value, shape=None):
     """A constant shaped like ``like`` (Tensor or Variable) without reading it on any tape."""
-    from .ops.dispatch import wrap
+    from gradcore.ops.dispatch import wrap
 
     backend = like._backend
     shape = tuple(like._value.shape) if shape is None else shape
@@ -294,7 +294,7 @@ def _size(shape):
 
 
 def _basis(target, shape, size, i):
-    from .ops.dispatch import wrap
+    from gradcore.ops.dispatch import wrap
 
     onehot = np.zeros(size, dtype=target._dtype.as_numpy_dtype)
     onehot[i] = 1
@@ -303,7 +303,7 @@ def _basis(target, shape, size, i):
 
 
 def _batch_basis(target, shape, batch, per_example, j):
-    from .ops.dispatch import wrap
+    from gradcore.ops.dispatch import wrap
 
     onehot = np.zeros((batch, per_example), dtype=target._dtype.as_numpy_dtype)
     onehot[:, j] = 1
@@ -312,7 +312,7 @@ def _batch_basis(target, shape, batch, per_example, j):
 
 
 def _stack_rows(row, source, target_shape, unconnected):
-    from .ops.array_ops import reshape, stack
+    from gradcore.ops.array_ops import reshape, stack
 
     s_shape = tuple(source._value.shape)
     if all(g is None for g in row):
@@ -326,7 +326,7 @@ def _stack_rows(row, source, target_shape, unconnected):
 
 
 def _stack_batch_columns(columns, target, source):
-    from .ops.array_ops import reshape, stack
+    from gradcore.ops.array_ops import reshape, stack
 
     t_shape, s_shape = tuple(target._value.shape), tuple(source._value.shape)
     if all(g is None for g in columns) or not columns:

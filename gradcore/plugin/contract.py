@@ -18,7 +18,7 @@ a backend object to its default.
 import abc
 import types
 
-from .backend_windows import WindowComposites
+from gradcore.plugin.window_composites import WindowComposites
 
 
 class Backend(WindowComposites, abc.ABC):

@@ -10,11 +10,11 @@ where any outer tape records its ops, so second derivatives work (#105).
 import functools
 import inspect
 
-from . import nest
-from ._tensor import Tensor
-from .convert import to_tensor
-from .recording import paused, record, state
-from .variables import Variable
+from gradcore.engine import nest
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.convert import to_tensor
+from gradcore.engine.recording import paused, record, state
+from gradcore.engine.variables import Variable
 
 
 def custom_gradient(f=None):

@@ -18,7 +18,7 @@ import numpy as np
 
 import gradcore as gc
 
-from .progress import progress
+from gradcore.progress import progress
 
 TARGET_ACCURACY = 0.95
 EPOCHS = 10

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pluggy
 
-from .errors import BackendError, BackendUnavailableError
+from gradcore.errors import BackendError, BackendUnavailableError
 
 PROJECT = "gradcore"
 ENV_VAR = "GRADCORE_BACKEND"
@@ -95,7 +95,7 @@ def discover():
 def _collect_specs():
     manager = pluggy.PluginManager(PROJECT)
     manager.add_hookspecs(BackendHookSpec)
-    from . import backends as builtin_backends
+    from gradcore import backends as builtin_backends
 
     manager.register(builtin_backends, name="gradcore.backends")
     manager.load_setuptools_entrypoints(PROJECT)
@@ -149,7 +149,7 @@ def load_backend(name):
 
 
 def _try_load(spec):
-    from .backend import Backend
+    from gradcore.plugin.contract import Backend
 
     try:
         instance = spec.load()
@@ -160,7 +160,7 @@ def _try_load(spec):
         spec.load_error = f"load() returned {type(instance).__name__}, not a gradcore.Backend"
         return spec.load_error
     if os.environ.get("GRADCORE_FORCE_COMPOSITES") == "1":
-        from .backend import force_composites
+        from gradcore.plugin.contract import force_composites
 
         force_composites(instance)
     spec.instance = instance

@@ -12,9 +12,10 @@ import threading
 
 import numpy as np
 
-from . import dtypes, plugins
-from ._tensor import Tensor
-from .errors import DTypeError, InvalidArgumentError
+from gradcore.engine import dtypes
+from gradcore.plugin import discovery as plugins
+from gradcore.engine.tensor import Tensor
+from gradcore.errors import DTypeError, InvalidArgumentError
 
 
 def is_weak(value):
@@ -121,7 +122,7 @@ def to_tensor(value, dtype=None, backend=None, op_name="convert_to_tensor"):
 
 def constant(value, dtype=None, shape=None, name=None):
     """A Tensor holding ``value``, as ``tf.constant``: cast to ``dtype``, broadcast to ``shape``."""
-    from .ops import array_ops, math_ops
+    from gradcore.ops import array_ops, math_ops
 
     if isinstance(value, Tensor) or hasattr(value, "_read"):
         tensor = to_tensor(value)

@@ -18,7 +18,7 @@ import functools
 import re
 import threading
 
-from .variables import Variable
+from gradcore.engine.variables import Variable
 
 
 class _Scopes(threading.local):

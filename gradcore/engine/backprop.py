@@ -6,8 +6,8 @@ source are visited (a forward pass over the node list finds them), so ops that
 cannot reach a source never need a gradient rule.
 """
 
-from .registry import get_gradient_function
-from .errors import ShapeError
+from gradcore.engine.registry import get_gradient_function
+from gradcore.errors import ShapeError
 
 
 def prune(nodes, sources):
@@ -26,7 +26,7 @@ def prune(nodes, sources):
 
 def backprop(relevant, reachable, targets, seeds, sources):
     """Gradients of sum(seed . target) for each source: a dict id(source) -> Tensor."""
-    from .ops.math_ops import add, zeros_like_raw
+    from gradcore.ops.math_ops import add, zeros_like_raw
 
     keep = {id(s) for s in sources}
     grads = {}

@@ -5,16 +5,17 @@ distribution, with its version, whether it can be used (and why not) and its
 devices. Asking for devices loads each available backend, which importing
 gradcore never does; a backend that fails to load is reported, not raised.
 
-``gradcore demo`` trains a small CNN on scikit-learn's digits (gradcore/demo.py).
+``gradcore demo`` trains a small CNN on scikit-learn's digits (gradcore/cli/demo.py).
 """
 
 import os
 
 import click
 
-from . import __version__, plugins
-from . import demo as digits_demo  # the name demo is the command's
-from .errors import BackendUnavailableError
+from gradcore import __version__
+from gradcore.plugin import discovery as plugins
+from gradcore.cli import demo as digits_demo  # the name demo is the command's
+from gradcore.errors import BackendUnavailableError
 
 COLUMNS = ("backend", "origin", "version", "status", "devices")
 

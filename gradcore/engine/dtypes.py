@@ -9,7 +9,7 @@ A Python float meeting an integer tensor is an error, as in TensorFlow (#144).
 
 import numpy as np
 
-from .errors import DTypeError
+from gradcore.errors import DTypeError
 
 
 class DType:

@@ -1,0 +1,1 @@
+"""The backend contract (the kernels a backend implements, with composite defaults) and plugin discovery."""
