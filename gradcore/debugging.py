@@ -18,10 +18,10 @@ import threading
 
 import numpy as np
 
-from gradcore.plugin import discovery as plugins
-from gradcore.plugin.contract import OPTIONAL_KERNELS, required_kernels
 from gradcore.engine.convert import to_tensor
 from gradcore.errors import DTypeError, InvalidArgumentError
+from gradcore.plugin import discovery as plugins
+from gradcore.plugin.contract import OPTIONAL_KERNELS, required_kernels
 
 # Kernels that convert or describe arrays rather than compute them: not ops, never checked.
 _NOT_OPS = frozenset({"asarray", "to_numpy", "dtype_of", "device_of", "devices"})

@@ -1,10 +1,24 @@
 """``gc.nn``: TensorFlow's ``tf.nn`` names."""
 
 from gradcore.ops.conv_ops import (  # noqa: F401
-    avg_pool, avg_pool2d, conv2d, conv2d_backprop_filter, conv2d_backprop_input, max_pool, max_pool2d,
+    avg_pool,
+    avg_pool2d,
+    conv2d,
+    conv2d_backprop_filter,
+    conv2d_backprop_input,
+    max_pool,
+    max_pool2d,
 )
 from gradcore.ops.math_ops import sigmoid, tanh  # noqa: F401
 from gradcore.ops.nn_ops import (  # noqa: F401
-    elu, gelu, leaky_relu, log_softmax, relu, sigmoid_cross_entropy_with_logits, softmax,
-    softmax_cross_entropy_with_logits, softplus, sparse_softmax_cross_entropy_with_logits,
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    softplus,
+    sparse_softmax_cross_entropy_with_logits,
 )

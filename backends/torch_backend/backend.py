@@ -7,11 +7,10 @@ later GPUs give float32 results, as on every other backend.
 import numpy as np
 import torch
 import torch.nn.functional as F
+from gradcore.backends.torch_backend.indexing import positive_step_key
 
 from gradcore.engine import dtypes
 from gradcore.plugin.contract import Backend
-
-from gradcore.backends.torch_backend.indexing import positive_step_key
 
 _TO_TORCH = {
     dtypes.float16: torch.float16,

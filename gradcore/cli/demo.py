@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 
 import gradcore as gc
-
 from gradcore.progress import progress
 
 TARGET_ACCURACY = 0.95

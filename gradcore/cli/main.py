@@ -13,9 +13,9 @@ import os
 import click
 
 from gradcore import __version__
-from gradcore.plugin import discovery as plugins
 from gradcore.cli import demo as digits_demo  # the name demo is the command's
 from gradcore.errors import BackendUnavailableError
+from gradcore.plugin import discovery as plugins
 
 COLUMNS = ("backend", "origin", "version", "status", "devices")
 

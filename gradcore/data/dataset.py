@@ -12,11 +12,11 @@ Tensors of the backend active at that moment.
 
 import numpy as np
 
-from gradcore.engine import dtypes, nest
-from gradcore.plugin import discovery as plugins
-from gradcore.engine.tensor import Tensor
-from gradcore.engine.convert import constant
 from gradcore.data.elements import as_tensors, structure, to_host
+from gradcore.engine import dtypes, nest
+from gradcore.engine.convert import constant
+from gradcore.engine.tensor import Tensor
+from gradcore.plugin import discovery as plugins
 
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1

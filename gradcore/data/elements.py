@@ -10,8 +10,8 @@ holds no lists, so ``gradcore.engine.nest`` walks it the way tf.data would.
 import numpy as np
 
 from gradcore.engine import nest
-from gradcore.engine.tensor import Tensor
 from gradcore.engine.convert import infer_dtype, to_tensor
+from gradcore.engine.tensor import Tensor
 from gradcore.errors import InvalidArgumentError
 from gradcore.ops.array_ops import stack
 

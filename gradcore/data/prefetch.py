@@ -11,10 +11,10 @@ import contextlib
 import queue
 import threading
 
-from gradcore.plugin import discovery as plugins
-from gradcore.engine.convert import current_device, device
 from gradcore.data.dataset import AUTOTUNE
 from gradcore.data.transforms import Transform, integer_argument
+from gradcore.engine.convert import current_device, device
+from gradcore.plugin import discovery as plugins
 
 AUTOTUNE_BUFFER_SIZE = 4  # AUTOTUNE's fixed depth: enough to hide a step's jitter, little memory
 

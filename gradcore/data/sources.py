@@ -6,9 +6,9 @@ elements, in one NumPy gather): that is what lets ``batch`` skip stacking.
 
 import numpy as np
 
+from gradcore.data.dataset import Dataset
 from gradcore.engine import nest
 from gradcore.errors import InvalidArgumentError
-from gradcore.data.dataset import Dataset
 
 
 class RowSource(Dataset):

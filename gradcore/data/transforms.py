@@ -10,10 +10,10 @@ import operator
 
 import numpy as np
 
-from gradcore.plugin import discovery as plugins
-from gradcore.errors import InvalidArgumentError
 from gradcore.data.dataset import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 from gradcore.data.elements import as_tensors, call, host_or_tensor, stacked, structure
+from gradcore.errors import InvalidArgumentError
+from gradcore.plugin import discovery as plugins
 
 
 def integer_argument(api, value, minimum):

@@ -13,9 +13,9 @@ import threading
 import numpy as np
 
 from gradcore.engine import dtypes
-from gradcore.plugin import discovery as plugins
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import DTypeError, InvalidArgumentError
+from gradcore.plugin import discovery as plugins
 
 
 def is_weak(value):

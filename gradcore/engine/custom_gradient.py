@@ -11,9 +11,9 @@ import functools
 import inspect
 
 from gradcore.engine import nest
-from gradcore.engine.tensor import Tensor
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import paused, record, state
+from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
 
 

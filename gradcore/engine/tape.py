@@ -11,12 +11,12 @@ import logging
 import numpy as np
 
 from gradcore.engine import nest
-from gradcore.engine.tensor import Tensor
 from gradcore.engine.backprop import backprop, prune
 from gradcore.engine.convert import is_weak, to_tensor
-from gradcore.errors import ShapeError
 from gradcore.engine.recording import state
+from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
+from gradcore.errors import ShapeError
 
 logger = logging.getLogger("gradcore")
 

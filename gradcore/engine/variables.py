@@ -9,11 +9,11 @@ lets ``gc.function`` swap the slot for a traced value (DESIGN.md section 6).
 
 import numpy as np
 
-from gradcore.engine.tensor import Tensor, _Ref
 from gradcore.engine.convert import constant, is_weak, to_tensor
-from gradcore.errors import DTypeError, ShapeError
 from gradcore.engine.recording import record_variable_read, state
 from gradcore.engine.registry import RegisterGradient
+from gradcore.engine.tensor import Tensor, _Ref
+from gradcore.errors import DTypeError, ShapeError
 
 
 class Variable:

@@ -21,16 +21,16 @@ import threading
 
 import numpy as np
 
-from gradcore.engine import dtypes, nest
 from gradcore import initializers, regularizers
-from gradcore.engine.tensor import Tensor
+from gradcore.engine import dtypes, nest
 from gradcore.engine.convert import convert_to_tensor
-from gradcore.errors import ShapeError
 from gradcore.engine.module import Module, camel_to_snake
+from gradcore.engine.recording import paused
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.variables import Variable
+from gradcore.errors import ShapeError
 from gradcore.ops.creation_ops import zeros
 from gradcore.ops.math_ops import cast
-from gradcore.engine.recording import paused
-from gradcore.engine.variables import Variable
 
 
 class _CallContext(threading.local):

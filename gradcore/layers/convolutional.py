@@ -2,9 +2,9 @@
 
 import numbers
 
-from gradcore.ops.conv_ops import conv2d
 from gradcore.layers.base import InputSpec
 from gradcore.layers.core import KernelBiasLayer, positive_int
+from gradcore.ops.conv_ops import conv2d
 
 
 def int_pair(owner, what, value):

@@ -6,16 +6,16 @@ import operator
 
 import numpy as np
 
-from gradcore.engine import dtypes
 from gradcore import initializers, regularizers
+from gradcore.engine import dtypes
 from gradcore.engine.convert import convert_to_tensor
+from gradcore.layers import activations
+from gradcore.layers.base import InputSpec, Layer
 from gradcore.ops.array_ops import reshape
 from gradcore.ops.indexing_ops import gather
 from gradcore.ops.linalg_ops import matmul
 from gradcore.ops.math_ops import add, cast, greater_equal, multiply
 from gradcore.ops.random_ops import uniform
-from gradcore.layers import activations
-from gradcore.layers.base import InputSpec, Layer
 
 
 def positive_int(owner, what, value):

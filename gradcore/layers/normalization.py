@@ -8,11 +8,11 @@ the statistics are taken over and in BatchNormalization's moving statistics.
 import numbers
 
 from gradcore import initializers, regularizers
+from gradcore.engine.recording import paused
+from gradcore.layers.base import InputSpec, Layer
 from gradcore.ops.array_ops import reshape
 from gradcore.ops.math_ops import add, multiply, rsqrt, square, subtract
 from gradcore.ops.reduction_ops import reduce_mean
-from gradcore.engine.recording import paused
-from gradcore.layers.base import InputSpec, Layer
 
 
 def _moments(x, axes):

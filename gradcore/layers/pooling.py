@@ -1,8 +1,8 @@
 """MaxPooling2D and AveragePooling2D over NHWC images, on ``gc.nn.max_pool2d`` / ``avg_pool2d``."""
 
-from gradcore.ops.conv_ops import avg_pool2d, max_pool2d
 from gradcore.layers.base import InputSpec, Layer
 from gradcore.layers.convolutional import check_channels_last, int_pair, tf_padding
+from gradcore.ops.conv_ops import avg_pool2d, max_pool2d
 
 
 class _Pooling2D(Layer):

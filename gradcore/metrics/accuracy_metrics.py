@@ -7,9 +7,9 @@ them with ``MeanMetricWrapper``. Matches are elementwise for ``accuracy`` and
 
 from gradcore.engine import dtypes
 from gradcore.losses import _float_tensor, _paired, sparse_labels
+from gradcore.metrics.reduction_metrics import MeanMetricWrapper
 from gradcore.ops.math_ops import cast, equal, greater
 from gradcore.ops.reduction_ops import argmax
-from gradcore.metrics.reduction_metrics import MeanMetricWrapper
 
 
 def accuracy(y_true, y_pred):

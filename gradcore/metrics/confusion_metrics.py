@@ -12,12 +12,14 @@ from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
 from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.losses import align_ranks
+from gradcore.metrics.metric import Metric
 from gradcore.ops.array_ops import expand_dims, reshape
 from gradcore.ops.creation_ops import ones_like
 from gradcore.ops.creation_ops import range as arange
 from gradcore.ops.math_ops import (
     add,
     cast,
+    divide_no_nan,
     equal,
     greater,
     less,
@@ -33,8 +35,6 @@ from gradcore.ops.math_ops import (
     where,
 )
 from gradcore.ops.reduction_ops import reduce_sum
-from gradcore.ops.math_ops import divide_no_nan
-from gradcore.metrics.metric import Metric
 
 #: The threshold Keras uses with ``top_k`` alone: everything kept by top_k is above it.
 NEG_INF = -1e10

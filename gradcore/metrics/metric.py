@@ -12,14 +12,14 @@ import numpy as np
 
 from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
+from gradcore.engine.recording import paused
+from gradcore.engine.variables import Variable
 from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.losses import _snake_case
 from gradcore.ops.array_ops import broadcast_to
 from gradcore.ops.creation_ops import ones, zeros, zeros_like
 from gradcore.ops.dispatch import broadcast_shape
 from gradcore.ops.math_ops import cast
-from gradcore.engine.recording import paused
-from gradcore.engine.variables import Variable
 
 
 class Metric:

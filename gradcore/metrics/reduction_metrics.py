@@ -6,10 +6,9 @@ so 2-D values without weights give the mean of the row means (#207).
 """
 
 from gradcore.losses import align_ranks
-from gradcore.ops.math_ops import multiply
-from gradcore.ops.reduction_ops import reduce_mean, reduce_sum
-from gradcore.ops.math_ops import divide_no_nan
 from gradcore.metrics.metric import Metric
+from gradcore.ops.math_ops import divide_no_nan, multiply
+from gradcore.ops.reduction_ops import reduce_mean, reduce_sum
 
 
 def reduce_to_samplewise_values(metric, values, sample_weight, reduce_fn):

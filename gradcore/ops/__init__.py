@@ -9,7 +9,7 @@ from gradcore.ops import (  # noqa: F401 - imported for their registrations
     linalg_ops,
     math_ops,
     nn_ops,
+    operators,  # noqa: F401 - attaches Python operators to Tensor and Variable
     random_ops,
     reduction_ops,
 )
-from gradcore.ops import operators  # noqa: F401 - attaches Python operators to Tensor and Variable

@@ -10,9 +10,9 @@ import numpy as np
 
 from gradcore.engine import dtypes
 from gradcore.engine.convert import current_device, infer_dtype, is_weak, to_tensor
-from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
+from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.ops.dispatch import normalize_single_axis, same_backend, shape_tuple, wrap
 from gradcore.ops.indexing_ops import getitem
 from gradcore.ops.math_ops import equal, where

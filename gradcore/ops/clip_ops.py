@@ -10,7 +10,20 @@ from collections.abc import Sequence
 from gradcore.engine.convert import constant, to_tensor
 from gradcore.errors import ShapeError
 from gradcore.ops.dispatch import FLOAT, broadcast_shape, check_kind, operands
-from gradcore.ops.math_ops import add, add_n, cast, divide, greater, maximum, minimum, multiply, sqrt, square, subtract, where
+from gradcore.ops.math_ops import (
+    add,
+    add_n,
+    cast,
+    divide,
+    greater,
+    maximum,
+    minimum,
+    multiply,
+    sqrt,
+    square,
+    subtract,
+    where,
+)
 from gradcore.ops.reduction_ops import reduce_sum
 
 

@@ -17,9 +17,9 @@ import math
 import operator
 
 from gradcore.engine.convert import to_tensor
-from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
+from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.ops.array_ops import _shape_tuple
 from gradcore.ops.dispatch import FLOAT, check_kind, kernel_errors, operands, wrap
 

@@ -6,11 +6,11 @@ They record nothing: their outputs depend on no differentiable input.
 import numpy as np
 
 from gradcore.engine import dtypes
-from gradcore.plugin import discovery as plugins
 from gradcore.engine.convert import current_device, infer_dtype, to_tensor
 from gradcore.errors import InvalidArgumentError
 from gradcore.ops.array_ops import broadcast_to
 from gradcore.ops.dispatch import shape_tuple, wrap
+from gradcore.plugin import discovery as plugins
 
 
 def fill(dims, value, name=None, dtype=None):

@@ -13,10 +13,10 @@ import operator
 import numpy as np
 
 from gradcore.engine import dtypes
-from gradcore.engine.tensor import Tensor
 from gradcore.engine.convert import is_weak, to_tensor
-from gradcore.errors import BackendError, DTypeError, GradcoreError, InvalidArgumentError, ShapeError
 from gradcore.engine.recording import record, state
+from gradcore.engine.tensor import Tensor
+from gradcore.errors import BackendError, DTypeError, GradcoreError, InvalidArgumentError, ShapeError
 
 FLOAT = frozenset({"float"})
 NUMERIC = frozenset({"float", "int", "uint"})

@@ -11,9 +11,9 @@ import operator
 import numpy as np
 
 from gradcore.engine.convert import to_tensor
-from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
+from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.ops.dispatch import NUMERIC, check_in_range, check_kind, normalize_single_axis, same_backend, wrap
 
 _GETITEM = "gc.Tensor.__getitem__"

@@ -1,9 +1,9 @@
 """Matrix products: matmul (batched, broadcasting) and matrix_transpose."""
 
 from gradcore.engine.convert import to_tensor
-from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
+from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.ops.array_ops import transpose
 from gradcore.ops.dispatch import NUMERIC, broadcast_shape, check_kind, kernel_errors, operands, unbroadcast, wrap
 

@@ -13,7 +13,17 @@ from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient, no_gradient
 from gradcore.ops.dispatch import (
-    ANY, BOOL, FLOAT, NUMERIC, backward_op, binary_op, check_kind, operands, unary_op, unbroadcast, wrap,
+    ANY,
+    BOOL,
+    FLOAT,
+    NUMERIC,
+    backward_op,
+    binary_op,
+    check_kind,
+    operands,
+    unary_op,
+    unbroadcast,
+    wrap,
 )
 
 # ---- arithmetic --------------------------------------------------------------------------

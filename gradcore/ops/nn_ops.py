@@ -8,11 +8,10 @@ differentiable ops: their gradients, at every order, come from those ops' rules.
 
 import math
 
-
 from gradcore.engine.convert import to_tensor
-from gradcore.errors import DTypeError, ShapeError
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
+from gradcore.errors import DTypeError, ShapeError
 from gradcore.ops.array_ops import expand_dims
 from gradcore.ops.dispatch import (
     FLOAT,

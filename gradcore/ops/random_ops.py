@@ -21,10 +21,10 @@ import operator
 import numpy as np
 
 from gradcore.engine import dtypes
-from gradcore.plugin import discovery as plugins
 from gradcore.engine.convert import current_device
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.ops.dispatch import shape_tuple, wrap
+from gradcore.plugin import discovery as plugins
 
 #: A truncated normal re-draws samples further than this many standard deviations from the mean.
 TRUNCATION = 2.0

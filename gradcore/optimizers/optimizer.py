@@ -17,15 +17,15 @@ import warnings
 
 import numpy as np
 
-from gradcore.engine import dtypes
 from gradcore import initializers
+from gradcore.engine import dtypes
 from gradcore.engine.convert import device
-from gradcore.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_value
-from gradcore.ops.math_ops import cast
-from gradcore.plugin.discovery import backend_scope
 from gradcore.engine.recording import paused
 from gradcore.engine.variables import Variable
+from gradcore.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_value
+from gradcore.ops.math_ops import cast
 from gradcore.optimizers.schedules import LearningRateSchedule
+from gradcore.plugin.discovery import backend_scope
 
 _COMMON_ARGUMENTS = (
     "weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import gradcore as gc
-from gradcore.plugin.contract import force_composites
 from gradcore.ops import conv_ops
+from gradcore.plugin.contract import force_composites
 from gradcore.testing import assert_allclose
 
 from .cases import conv_cases as ref

@@ -9,8 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import gradcore as gc
-from gradcore.cli import demo
-from gradcore.cli import main
+from gradcore.cli import demo, main
 from gradcore.testing import assert_allclose
 
 pytest.importorskip("sklearn")
