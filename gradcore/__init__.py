@@ -2,33 +2,27 @@
 
 ``import gradcore as gc`` then use TensorFlow's names: ``gc.GradientTape``,
 ``gc.Variable``, ``gc.reduce_sum``, ``gc.nn.relu`` ... This module only
-re-exports; the code lives in the modules named below.
+re-exports; the code lives in the modules named below, layer by layer
+(docs/architecture.md).
 """
 
-# ---- namespaces ----
-# ---- the training toolkit (one line per owner; see each module) ----
-from gradcore import (  # noqa: E402,A004  # noqa: E402
-    autodiff,
-    data,
-    debugging,
-    initializers,
-    layers,  # noqa: E402
-    linalg,
-    losses,
-    math,
-    metrics,
-    nn,
-    optimizers,
-    random,
-    regularizers,
+# ---- errors and dtypes ----
+from gradcore import errors
+from gradcore.errors import (
+    BackendError,
+    BackendUnavailableError,
+    DTypeError,
+    GradcoreError,
+    InvalidArgumentError,
+    ResourceExhaustedError,
+    ShapeError,
 )
 from gradcore.engine import dtypes, nest
-from gradcore.engine.convert import constant, convert_to_tensor, device
-from gradcore.engine.custom_gradient import custom_gradient
 from gradcore.engine.dtypes import (
     DType,
     as_dtype,
     bfloat16,
+    bool_ as bool,  # noqa: A001 - gc.bool mirrors tf.bool
     float16,
     float32,
     float64,
@@ -38,51 +32,24 @@ from gradcore.engine.dtypes import (
     int64,
     uint8,
 )
-from gradcore.engine.dtypes import (
-    bool_ as bool,  # noqa: A001 - gc.bool mirrors tf.bool
-)
-from gradcore.engine.module import Module  # noqa: E402
-from gradcore.engine.registry import RegisterGradient, no_gradient
-from gradcore.engine.tape import GradientTape, UnconnectedGradients
+
+# ---- the plugin layer: the backend contract and backend selection ----
+from gradcore.plugin.contract import Backend, required_kernels
+from gradcore.plugin.discovery import backend_scope, get_backend, hookimpl, hookspec, set_backend
+from gradcore.ops.kernels import force_composites
+
+# ---- the engine: tensors, variables, the tape, the registry ----
 from gradcore.engine.tensor import Tensor
+from gradcore.engine.convert import convert_to_tensor, device
 from gradcore.engine.variables import Variable
-from gradcore.errors import (
-    BackendError,
-    BackendUnavailableError,
-    DTypeError,
-    GradcoreError,
-    InvalidArgumentError,
-    ShapeError,
-)
-from gradcore.layers.models import Model, Sequential  # noqa: E402
+from gradcore.engine.tape import GradientTape, UnconnectedGradients
+from gradcore.engine.registry import RegisterGradient, no_gradient
+from gradcore.engine.custom_gradient import custom_gradient
+from gradcore.engine.module import Module
 
-# ---- ops: arrays (array_ops, indexing_ops, creation_ops) ----
-from gradcore.ops.array_ops import (
-    broadcast_to,
-    concat,
-    expand_dims,
-    identity,
-    one_hot,
-    pad,
-    reshape,
-    split,
-    squeeze,
-    stack,
-    stop_gradient,
-    tile,
-    transpose,
-    unstack,
-)
-
-# ---- ops: clipping (clip_ops) ----
-from gradcore.ops.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value
-from gradcore.ops.creation_ops import eye, fill, ones, ones_like, range, zeros, zeros_like  # noqa: A004
-from gradcore.ops.indexing_ops import gather
-
-# ---- ops: linear algebra (linalg_ops) ----
-from gradcore.ops.linalg_ops import matmul
-
-# ---- ops: math (math_ops) ----
+# ---- ops ----
+from gradcore.ops import operators  # noqa: F401 - attaches +, *, @, [] ... to Tensor and Variable
+from gradcore.ops.creation_ops import constant, eye, fill, ones, ones_like, range, zeros, zeros_like  # noqa: A004
 from gradcore.ops.math_ops import (
     abs,  # noqa: A004
     add,
@@ -118,8 +85,6 @@ from gradcore.ops.math_ops import (
     tanh,
     where,
 )
-
-# ---- ops: reductions (reduction_ops) ----
 from gradcore.ops.reduction_ops import (
     argmax,
     argmin,
@@ -132,7 +97,31 @@ from gradcore.ops.reduction_ops import (
     reduce_sum,
     reduce_variance,
 )
-from gradcore.plugin.contract import Backend, force_composites, required_kernels
-from gradcore.plugin.discovery import backend_scope, get_backend, hookimpl, hookspec, set_backend
+from gradcore.ops.array_ops import (
+    broadcast_to,
+    concat,
+    expand_dims,
+    identity,
+    one_hot,
+    pad,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    stop_gradient,
+    tile,
+    transpose,
+    unstack,
+)
+from gradcore.ops.indexing_ops import gather
+from gradcore.ops.linalg_ops import matmul
+from gradcore.ops.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value
+
+# ---- TensorFlow's namespaces ----
+from gradcore import autodiff, linalg, math, nn, random  # noqa: A004
+
+# ---- the Keras-style training toolkit ----
+from gradcore import data, debugging, initializers, layers, losses, metrics, optimizers, regularizers
+from gradcore.layers.models import Model, Sequential
 
 __version__ = "0.1.0"

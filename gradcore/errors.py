@@ -29,3 +29,7 @@ class BackendError(GradcoreError, RuntimeError):
 
 class BackendUnavailableError(BackendError):
     """The requested backend is unknown or cannot be loaded here."""
+
+
+class ResourceExhaustedError(GradcoreError, MemoryError):
+    """An array would not fit in the device's memory (TensorFlow's name)."""

@@ -18,7 +18,7 @@ import operator
 import numpy as np
 
 from gradcore.engine import dtypes
-from gradcore.engine.convert import constant
+from gradcore.ops.creation_ops import constant
 from gradcore.ops import random_ops
 
 #: The standard deviation of a standard normal truncated to [-2, 2] (gc.random's truncation),

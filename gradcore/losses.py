@@ -16,7 +16,7 @@ from gradcore.engine.convert import to_tensor
 from gradcore.errors import ShapeError
 from gradcore.ops.array_ops import expand_dims, one_hot, squeeze
 from gradcore.ops.clip_ops import clip_by_value
-from gradcore.ops.dispatch import broadcast_shape, check_in_range, normalize_single_axis
+from gradcore.ops.operands import broadcast_shape, check_in_range, normalize_single_axis
 from gradcore.ops.math_ops import (  # noqa: A004 - abs is TensorFlow's name
     abs,
     add,

@@ -2,11 +2,16 @@
 
 A pipeline keeps its data on the host as NumPy and hands out gradcore Tensors
 of the backend that is active where it is iterated. The code lives in:
-``dataset`` (the ``Dataset`` API and element conversion), ``sources``
-(from_tensor_slices, from_tensors, range), ``transforms`` (shuffle, batch, map
-...) and ``prefetch`` (the background producer thread).
+``dataset`` (the ``Dataset`` API, a wrapper around a pipeline node), ``node``
+(the node base class and the cardinality values), ``elements`` (element
+conversion), ``sources`` (from_tensor_slices, from_tensors, range),
+``transforms`` (shuffle, batch, map ...) and ``prefetch`` (the background
+producer thread). Imports run one way: ``dataset`` builds nodes, and no node
+module imports ``dataset``.
 """
 
-from gradcore.data.dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from gradcore.data.dataset import Dataset
+from gradcore.data.node import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
+from gradcore.data.prefetch import AUTOTUNE
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset"]

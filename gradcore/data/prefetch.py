@@ -11,22 +11,22 @@ import contextlib
 import queue
 import threading
 
-from gradcore.data.dataset import AUTOTUNE
 from gradcore.data.transforms import Transform, integer_argument
 from gradcore.engine.convert import current_device, device
 from gradcore.plugin import discovery as plugins
 
+AUTOTUNE = -1  # as tf.data.AUTOTUNE: let the library choose
 AUTOTUNE_BUFFER_SIZE = 4  # AUTOTUNE's fixed depth: enough to hide a step's jitter, little memory
 
 
 class Prefetch(Transform):
-    def __init__(self, input_dataset, buffer_size):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, buffer_size):
+        super().__init__(input_node)
         if buffer_size == AUTOTUNE:
             buffer_size = AUTOTUNE_BUFFER_SIZE
         self._buffer_size = integer_argument("Dataset.prefetch: buffer_size", buffer_size, 1)
 
-    def _elements(self):
+    def elements(self):
         elements = queue.Queue(self._buffer_size)
         stop = threading.Event()
         # Backend and device scopes are thread-local: the producer works under the consumer's.
@@ -56,11 +56,11 @@ class _Failure:
         self.error = error
 
 
-def _produce(dataset, scopes, elements, stop):
+def _produce(node, scopes, elements, stop):
     backend, device_name = scopes
     try:
         with plugins.backend_scope(backend.name), (device(device_name) if device_name else contextlib.nullcontext()):
-            for element in dataset._elements():
+            for element in node.elements():
                 elements.put(element)
                 if stop.is_set():
                     return

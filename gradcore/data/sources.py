@@ -6,16 +6,16 @@ elements, in one NumPy gather): that is what lets ``batch`` skip stacking.
 
 import numpy as np
 
-from gradcore.data.dataset import Dataset
+from gradcore.data.node import Node
 from gradcore.engine import nest
 from gradcore.errors import InvalidArgumentError
 
 
-class RowSource(Dataset):
-    """A dataset of ``len(self)`` rows, streamed as indices 0, 1, 2 ..."""
+class RowSource(Node):
+    """A node of ``self.cardinality()`` rows, streamed as indices 0, 1, 2 ..."""
 
-    def _stream(self):
-        return self, iter(range(self._cardinality()))
+    def stream(self):
+        return self, iter(range(self.cardinality()))
 
 
 class TensorSlices(RowSource):
@@ -42,7 +42,7 @@ class TensorSlices(RowSource):
     def at(self, index):
         return nest.map_structure(lambda array: array[index], self._components)
 
-    def _cardinality(self):
+    def cardinality(self):
         return self._size
 
 
@@ -59,5 +59,5 @@ class Range(RowSource):
     def at(self, index):
         return np.asarray(self._range.start + np.asarray(index) * self._range.step, self._dtype)
 
-    def _cardinality(self):
+    def cardinality(self):
         return len(self._range)

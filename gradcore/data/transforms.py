@@ -10,8 +10,8 @@ import operator
 
 import numpy as np
 
-from gradcore.data.dataset import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 from gradcore.data.elements import as_tensors, call, host_or_tensor, stacked, structure
+from gradcore.data.node import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Node
 from gradcore.errors import InvalidArgumentError
 from gradcore.plugin import discovery as plugins
 
@@ -27,29 +27,29 @@ def integer_argument(api, value, minimum):
     return number
 
 
-class Transform(Dataset):
+class Transform(Node):
     """A node with one input; by default it has as many elements as its input."""
 
-    def __init__(self, input_dataset):
-        self._input = input_dataset
+    def __init__(self, input_node):
+        self._input = input_node
 
-    def _cardinality(self):
-        return self._input._cardinality()
+    def cardinality(self):
+        return self._input.cardinality()
 
 
 # ---- reordering and cutting: these pass row indices through -----------------------------
 
 class Shuffle(Transform):
-    def __init__(self, input_dataset, buffer_size, seed, reshuffle_each_iteration):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, buffer_size, seed, reshuffle_each_iteration):
+        super().__init__(input_node)
         self._buffer_size = integer_argument("Dataset.shuffle: buffer_size", buffer_size, 1)
         # Without a seed, draw one now: the dataset is then random, yet repeatable when asked not to reshuffle.
         self._seed = np.random.SeedSequence().entropy if seed is None else operator.index(seed) % 2**64
         self._reshuffle = reshuffle_each_iteration
         self._epochs = itertools.count()
 
-    def _stream(self):
-        rows, items = self._input._stream()
+    def stream(self):
+        rows, items = self._input.stream()
         epoch = next(self._epochs) if self._reshuffle else 0
         return rows, _buffer_shuffled(items, self._buffer_size, np.random.default_rng([self._seed, epoch]))
 
@@ -71,12 +71,12 @@ def _random_slots(rng, size, chunk=1024):
 
 
 class Repeat(Transform):
-    def __init__(self, input_dataset, count):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, count):
+        super().__init__(input_node)
         self._count = -1 if count is None else integer_argument("Dataset.repeat: count", count, -1)
 
-    def _stream(self):
-        rows, items = self._input._stream()
+    def stream(self):
+        rows, items = self._input.stream()
         return rows, self._epochs(items)
 
     def _epochs(self, items):
@@ -89,10 +89,10 @@ class Repeat(Transform):
             done += 1
             if empty:  # repeating an empty dataset forever would never yield
                 return
-            items = self._input._stream()[1]
+            items = self._input.stream()[1]
 
-    def _cardinality(self):
-        size = self._input._cardinality()
+    def cardinality(self):
+        size = self._input.cardinality()
         if self._count < 0:
             return 0 if size == 0 else INFINITE_CARDINALITY
         if self._count == 0:
@@ -101,32 +101,32 @@ class Repeat(Transform):
 
 
 class Take(Transform):
-    def __init__(self, input_dataset, count):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, count):
+        super().__init__(input_node)
         self._count = integer_argument("Dataset.take: count", count, -1)
 
-    def _stream(self):
-        rows, items = self._input._stream()
+    def stream(self):
+        rows, items = self._input.stream()
         return rows, items if self._count < 0 else itertools.islice(items, self._count)
 
-    def _cardinality(self):
-        size = self._input._cardinality()
+    def cardinality(self):
+        size = self._input.cardinality()
         if self._count < 0 or size == UNKNOWN_CARDINALITY:
             return size
         return self._count if size == INFINITE_CARDINALITY else min(size, self._count)
 
 
 class Skip(Transform):
-    def __init__(self, input_dataset, count):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, count):
+        super().__init__(input_node)
         self._count = integer_argument("Dataset.skip: count", count, -1)
 
-    def _stream(self):
-        rows, items = self._input._stream()
+    def stream(self):
+        rows, items = self._input.stream()
         return rows, iter(()) if self._count < 0 else itertools.islice(items, self._count, None)
 
-    def _cardinality(self):
-        size = self._input._cardinality()
+    def cardinality(self):
+        size = self._input.cardinality()
         if size < 0:
             return size
         return 0 if self._count < 0 else max(0, size - self._count)
@@ -135,20 +135,20 @@ class Skip(Transform):
 class Cache(Transform):
     """The first complete epoch's stream, kept in memory; an epoch left early keeps nothing."""
 
-    def __init__(self, input_dataset, filename):
+    def __init__(self, input_node, filename):
         if filename:
             raise InvalidArgumentError(
                 f"Dataset.cache: only the in-memory cache is supported; call cache() without a filename, "
                 f"got {filename!r}"
             )
-        super().__init__(input_dataset)
+        super().__init__(input_node)
         self._kept = None  # (rows, items) once an epoch ran to its end
 
-    def _stream(self):
+    def stream(self):
         if self._kept is not None:
             rows, items = self._kept
             return rows, iter(items)
-        rows, items = self._input._stream()
+        rows, items = self._input.stream()
         return rows, self._filling(rows, items)
 
     def _filling(self, rows, items):
@@ -162,56 +162,56 @@ class Cache(Transform):
 # ---- nodes that need elements ------------------------------------------------------------
 
 class Batch(Transform):
-    def __init__(self, input_dataset, batch_size, drop_remainder):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, batch_size, drop_remainder):
+        super().__init__(input_node)
         self._size = integer_argument("Dataset.batch: batch_size", batch_size, 1)
         self._drop_remainder = bool(drop_remainder)
 
-    def _elements(self):
-        rows, items = self._input._stream()
+    def elements(self):
+        rows, items = self._input.stream()
         while chunk := list(itertools.islice(items, self._size)):
             if len(chunk) < self._size and self._drop_remainder:
                 return
             yield stacked(chunk) if rows is None else rows.at(np.asarray(chunk))
 
-    def _cardinality(self):
-        size = self._input._cardinality()
+    def cardinality(self):
+        size = self._input.cardinality()
         if size < 0:
             return size
         return size // self._size if self._drop_remainder else -(-size // self._size)
 
 
 class Map(Transform):
-    def __init__(self, input_dataset, fn):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, fn):
+        super().__init__(input_node)
         self._fn = fn
 
-    def _elements(self):
+    def elements(self):
         backend = plugins.get_backend()
-        for element in self._input._elements():
+        for element in self._input.elements():
             yield structure(call(self._fn, as_tensors(element, backend)), host_or_tensor)
 
 
 class Filter(Transform):
-    def __init__(self, input_dataset, predicate):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, predicate):
+        super().__init__(input_node)
         self._predicate = predicate
 
-    def _elements(self):
+    def elements(self):
         backend = plugins.get_backend()
-        for element in self._input._elements():
+        for element in self._input.elements():
             if bool(call(self._predicate, as_tensors(element, backend))):
                 yield element
 
-    def _cardinality(self):
+    def cardinality(self):
         return UNKNOWN_CARDINALITY
 
 
 class Enumerate(Transform):
-    def __init__(self, input_dataset, start):
-        super().__init__(input_dataset)
+    def __init__(self, input_node, start):
+        super().__init__(input_node)
         self._start = integer_argument("Dataset.enumerate: start", start, -(2**63))
 
-    def _elements(self):
-        for index, element in enumerate(self._input._elements(), self._start):
+    def elements(self):
+        for index, element in enumerate(self._input.elements(), self._start):
             yield np.int64(index), element

@@ -15,6 +15,7 @@ import numpy as np
 from gradcore.engine import dtypes
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import DTypeError, InvalidArgumentError
+from gradcore.ops.kernels import call_kernel, run_kernel
 from gradcore.plugin import discovery as plugins
 
 
@@ -27,22 +28,25 @@ def is_weak(value):
     return False
 
 
-def infer_dtype(value):
+def infer_dtype(value, op_name="gc.constant"):
     """The dtype ``gc.constant(value)`` gives when no dtype is asked for."""
     if isinstance(value, (np.ndarray, np.generic)):
         return dtypes.as_dtype(value.dtype)
     if isinstance(value, (list, tuple)):
-        kinds = {infer_dtype(v) for v in _leaves(value)}
-        for candidate in (dtypes.float32, dtypes.int32, dtypes.bool_):
+        kinds = {infer_dtype(v, op_name) for v in _leaves(value)}
+        for candidate in (dtypes.float32, dtypes.int64, dtypes.int32, dtypes.bool_):
             if candidate in kinds:
                 return candidate
         return dtypes.float32 if not kinds else kinds.pop()
     dtype = dtypes.default_dtype_of_python(value)
     if dtype is None:
-        raise TypeError(
-            f"cannot convert a value of type {type(value).__name__!r} to a gradcore Tensor; "
-            f"pass a Python number, a (nested) list of numbers, a NumPy array or a Tensor"
+        raise DTypeError(
+            f"{op_name}: cannot convert {value!r} (of type {type(value).__name__!r}) to a gradcore Tensor; "
+            f"pass a Python number, a (nested) list of numbers, a NumPy array or a Tensor "
+            f"(gradcore has no string tensors)"
         )
+    if dtype is dtypes.int64 and not -2**63 <= value < 2**63:
+        raise InvalidArgumentError(f"{op_name}: the Python int {value} does not fit in int64, the widest integer dtype")
     return dtype
 
 
@@ -54,8 +58,8 @@ def _leaves(value):
             yield v
 
 
-def _check_fits(value, dtype, op_name):
-    """A weak Python value may adopt ``dtype`` only if it keeps its meaning (#144)."""
+def check_fits(value, dtype, op_name):
+    """A weak Python value may adopt ``dtype`` only if it keeps its meaning: no float to int, no wrap-around."""
     if dtype.is_floating:
         return
     for v in _leaves(value) if isinstance(value, (list, tuple)) else (value,):
@@ -63,6 +67,13 @@ def _check_fits(value, dtype, op_name):
             raise DTypeError(f"{op_name}: cannot convert {v!r} to a tensor of dtype {dtype.name}")
         if dtype.is_bool and not isinstance(v, bool):
             raise DTypeError(f"{op_name}: cannot convert {v!r} to a tensor of dtype bool")
+        if dtype.is_integer:
+            low, high = dtypes.integer_range(dtype)
+            if not low <= v <= high:
+                raise DTypeError(
+                    f"{op_name}: cannot convert {v!r} to a tensor of dtype {dtype.name}: out of its range "
+                    f"[{low}, {high}]"
+                )
 
 
 # Raw arrays of Python scalars met by ops (the 2.0 in x * 2.0), per dtype, backend and device.
@@ -74,21 +85,41 @@ _SCALAR_CACHE_SIZE = 1024
 def _scalar_tensor(value, dtype, backend, op_name):
     t = type(value)
     if dtype is None:
-        dtype = dtypes.default_dtype_of_python(value)
+        dtype = infer_dtype(value, op_name)
     elif not dtype.is_floating:
-        _check_fits(value, dtype, op_name)
+        check_fits(value, dtype, op_name)
     device = current_device()
     # 0.0 and -0.0 are equal as keys but not as values; NaN never equals itself: don't cache them.
     cacheable = value == value and (value or t is not float)
     key = (t, value, dtype, backend, device)
     raw = _scalar_arrays.get(key) if cacheable else None
     if raw is None:
-        raw = backend.asarray(value, dtype, device)
+        raw = call_kernel(op_name, backend, "asarray", value, dtype, device)
         if cacheable:
             if len(_scalar_arrays) >= _SCALAR_CACHE_SIZE:
                 _scalar_arrays.clear()
             _scalar_arrays[key] = raw
     return Tensor(raw, dtype, backend)
+
+
+def _check_rectangular(value, op_name):
+    """Nested lists must form a box: every list at one depth of the same length, as TensorFlow requires."""
+    if not _has_box_shape(value):
+        raise InvalidArgumentError(
+            f"{op_name}: cannot convert {value!r} to a tensor: the nested lists are ragged (lists at one "
+            f"depth differ in length, or mix lists and numbers); gradcore has no ragged tensors"
+        )
+
+
+def _has_box_shape(value):
+    if not isinstance(value, (list, tuple)):
+        return True
+    nested = [isinstance(v, (list, tuple)) for v in value]
+    if not any(nested):
+        return True
+    if not all(nested) or len({len(v) for v in value}) != 1:
+        return False
+    return all(_has_box_shape(v) for v in value)
 
 
 def to_tensor(value, dtype=None, backend=None, op_name="convert_to_tensor"):
@@ -104,44 +135,18 @@ def to_tensor(value, dtype=None, backend=None, op_name="convert_to_tensor"):
     if isinstance(value, Tensor):
         return value
     backend = backend or plugins.get_backend()
+    if isinstance(value, (list, tuple)):
+        _check_rectangular(value, op_name)
     if dtype is None:
-        dtype = infer_dtype(value)
+        dtype = infer_dtype(value, op_name)
     elif is_weak(value):
-        _check_fits(value, dtype, op_name)
+        check_fits(value, dtype, op_name)
     elif isinstance(value, (np.ndarray, np.generic)) and dtypes.as_dtype(value.dtype) is not dtype:
         raise DTypeError(
             f"{op_name}: NumPy value of dtype {value.dtype} where {dtype.name} is needed; "
             f"convert it explicitly with gc.constant(value, dtype=gc.{dtype.name})"
         )
-    try:
-        raw = backend.asarray(value, dtype, current_device())
-    except (ValueError, TypeError) as exc:
-        raise InvalidArgumentError(f"{op_name}: cannot convert {value!r} to a tensor: {exc}") from None
-    return Tensor(raw, dtype, backend)
-
-
-def constant(value, dtype=None, shape=None, name=None):
-    """A Tensor holding ``value``, as ``tf.constant``: cast to ``dtype``, broadcast to ``shape``."""
-    from gradcore.ops import array_ops, math_ops
-
-    if isinstance(value, Tensor) or hasattr(value, "_read"):
-        tensor = to_tensor(value)
-        if dtype is not None:
-            tensor = math_ops.cast(tensor, dtype)
-    else:
-        target = None if dtype is None else dtypes.as_dtype(dtype)
-        if target is not None and not is_weak(value) and isinstance(value, (np.ndarray, np.generic)):
-            value = np.asarray(value).astype(target.as_numpy_dtype)
-        elif isinstance(value, np.ndarray):
-            value = value.copy()  # a tensor is immutable, so it must not share the caller's array
-        elif target is not None and is_weak(value) and not target.is_floating:
-            _check_fits(value, target, "constant")
-        tensor = to_tensor(value, target)
-    if shape is not None:
-        shape = tuple(int(n) for n in shape)
-        if tensor.shape != shape:
-            tensor = array_ops.broadcast_to(tensor, shape)
-    return tensor
+    return run_kernel(op_name, backend, "asarray", dtype, value, dtype, current_device())
 
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
@@ -158,7 +163,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     if dtype_hint is not None and is_weak(value):
         hint = dtypes.as_dtype(dtype_hint)
         try:
-            _check_fits(value, hint, "convert_to_tensor")
+            check_fits(value, hint, "convert_to_tensor")
             return to_tensor(value, hint)
         except DTypeError:
             pass

@@ -76,8 +76,17 @@ def as_dtype(value):
 
 
 def default_dtype_of_python(value):
-    """The dtype TensorFlow gives a Python scalar: float32, int32 or bool."""
-    return _BY_PYTHON_TYPE[type(value)] if type(value) in _BY_PYTHON_TYPE else None
+    """The dtype TensorFlow gives a Python scalar: float32, bool, or int32 (int64 if it does not fit)."""
+    dtype = _BY_PYTHON_TYPE.get(type(value))
+    if dtype is int32 and not -2**31 <= value < 2**31:
+        return int64
+    return dtype
+
+
+def integer_range(dtype):
+    """The (smallest, largest) value an integer dtype holds."""
+    info = np.iinfo(dtype.as_numpy_dtype)
+    return int(info.min), int(info.max)
 
 
 def result_dtype(op_name, a, b):

@@ -17,6 +17,9 @@ from gradcore.engine.recording import state
 from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
 from gradcore.errors import ShapeError
+from gradcore.ops.kernels import run_kernel
+
+_API = "GradientTape.gradient"
 
 logger = logging.getLogger("gradcore")
 
@@ -272,11 +275,9 @@ def _seeds(targets, output_gradients):
 
 def _filled(like, value, shape=None):
     """A constant shaped like ``like`` (Tensor or Variable) without reading it on any tape."""
-    from gradcore.ops.dispatch import wrap
-
     backend = like._backend
     shape = tuple(like._value.shape) if shape is None else shape
-    return wrap(backend.full(shape, value, like._dtype, backend.device_of(like._value)), like._dtype, backend)
+    return run_kernel(_API, backend, "full", like._dtype, shape, value, like._dtype, backend.device_of(like._value))
 
 
 def _zeros_for(source, shape=None):
@@ -294,21 +295,19 @@ def _size(shape):
 
 
 def _basis(target, shape, size, i):
-    from gradcore.ops.dispatch import wrap
-
     onehot = np.zeros(size, dtype=target._dtype.as_numpy_dtype)
     onehot[i] = 1
     backend = target._backend
-    return wrap(backend.asarray(onehot.reshape(shape), target._dtype), target._dtype, backend)
+    return run_kernel("GradientTape.jacobian", backend, "asarray", target._dtype, onehot.reshape(shape), target._dtype,
+                      backend.device_of(target._value))
 
 
 def _batch_basis(target, shape, batch, per_example, j):
-    from gradcore.ops.dispatch import wrap
-
     onehot = np.zeros((batch, per_example), dtype=target._dtype.as_numpy_dtype)
     onehot[:, j] = 1
     backend = target._backend
-    return wrap(backend.asarray(onehot.reshape(shape), target._dtype), target._dtype, backend)
+    return run_kernel("GradientTape.jacobian", backend, "asarray", target._dtype, onehot.reshape(shape), target._dtype,
+                      backend.device_of(target._value))
 
 
 def _stack_rows(row, source, target_shape, unconnected):

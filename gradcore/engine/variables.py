@@ -9,7 +9,9 @@ lets ``gc.function`` swap the slot for a traced value (DESIGN.md section 6).
 
 import numpy as np
 
-from gradcore.engine.convert import constant, is_weak, to_tensor
+from gradcore.engine.convert import is_weak, to_tensor
+from gradcore.ops.creation_ops import constant
+from gradcore.ops.kernels import call_kernel
 from gradcore.engine.recording import record_variable_read, state
 from gradcore.engine.registry import RegisterGradient
 from gradcore.engine.tensor import Tensor, _Ref
@@ -84,11 +86,13 @@ class Variable:
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
-        self._value = self._backend.add(self._value, self._checked_raw(delta, "Variable.assign_add"))
+        self._value = call_kernel("Variable.assign_add", self._backend, "add", self._value,
+                                  self._checked_raw(delta, "Variable.assign_add"))
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
-        self._value = self._backend.subtract(self._value, self._checked_raw(delta, "Variable.assign_sub"))
+        self._value = call_kernel("Variable.assign_sub", self._backend, "subtract", self._value,
+                                  self._checked_raw(delta, "Variable.assign_sub"))
         return self if read_value else None
 
     # ---- description ----------------------------------------------------------------------

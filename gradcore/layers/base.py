@@ -42,12 +42,19 @@ class _CallContext(threading.local):
 _context = _CallContext()
 _call_ids = itertools.count()
 _name_counts = {}
+# The read-then-write of a prefix's count must be one step, or layers made at once in
+# several threads take the same name (and their weights and optimizer slots the same
+# names). A lock rather than an itertools.count per prefix: the count's atomicity is a
+# CPython GIL detail, not a guarantee (free-threaded builds drop it), and naming a layer
+# is far off any hot path.
+_name_lock = threading.Lock()
 
 
 def _unique_name(base):
-    """'dense', then 'dense_1', 'dense_2' ... for layers left unnamed, as Keras."""
-    count = _name_counts.get(base, 0)
-    _name_counts[base] = count + 1
+    """'dense', then 'dense_1', 'dense_2' ... for layers left unnamed, as Keras; safe across threads."""
+    with _name_lock:
+        count = _name_counts.get(base, 0)
+        _name_counts[base] = count + 1
     return base if count == 0 else f"{base}_{count}"
 
 

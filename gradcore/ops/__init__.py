@@ -1,15 +1,7 @@
-"""gradcore's ops. Importing this package registers every op's gradient rule."""
+"""gradcore's ops: one module per op family, each op's gradient rule beside it.
 
-from gradcore.ops import (  # noqa: F401 - imported for their registrations
-    array_ops,
-    clip_ops,
-    conv_ops,
-    creation_ops,
-    indexing_ops,
-    linalg_ops,
-    math_ops,
-    nn_ops,
-    operators,  # noqa: F401 - attaches Python operators to Tensor and Variable
-    random_ops,
-    reduction_ops,
-)
+``kernels`` is the choke point every op calls its backend kernel through; ``operands``
+holds the checks ops make first, ``factories`` the common shapes of op and ``rules``
+the helpers for gradient rules. ``gradcore/__init__.py`` imports every family, which
+registers the rules.
+"""

@@ -12,8 +12,11 @@ from gradcore.engine import dtypes
 from gradcore.engine.convert import current_device, infer_dtype, is_weak, to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
+from gradcore.engine.tensor import Tensor
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
-from gradcore.ops.dispatch import normalize_single_axis, same_backend, shape_tuple, wrap
+from gradcore.ops.kernels import run_kernel
+from gradcore.ops.operands import normalize_single_axis, same_backend, shape_tuple
+from gradcore.ops.rules import unbroadcast
 from gradcore.ops.indexing_ops import getitem
 from gradcore.ops.math_ops import equal, where
 from gradcore.ops.reduction_ops import reduce_sum
@@ -21,7 +24,7 @@ from gradcore.ops.reduction_ops import reduce_sum
 
 def _shape_tuple(api, shape):
     """``shape`` as a tuple of ints that may be negative (reshape's -1, tile's multiples: their ops
-    check them in their own words); ``dispatch.shape_tuple`` is for the shape of a tensor to make."""
+    check them in their own words); ``operands.shape_tuple`` is for the shape of a tensor to make."""
     try:
         return tuple(operator.index(n) for n in (shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
     except TypeError:
@@ -37,7 +40,7 @@ def reshape(tensor, shape, name=None):
         return x
     shape = _resolve_reshape(old_shape, shape)
     backend = x._backend
-    y = wrap(backend.reshape(x._value, shape), x._dtype, backend)
+    y = run_kernel("gc.reshape", backend, "reshape", x._dtype, x._value, shape)
     if state.recording:
         record("Reshape", (x,), (y,))
     return y
@@ -83,7 +86,7 @@ def broadcast_to(input, shape, name=None):  # noqa: A002 - TensorFlow's name
     if not ok:
         raise ShapeError(f"gc.broadcast_to: cannot broadcast shape {old_shape} to {shape}")
     backend = x._backend
-    y = wrap(backend.broadcast_to(x._value, shape), x._dtype, backend)
+    y = run_kernel("gc.broadcast_to", backend, "broadcast_to", x._dtype, x._value, shape)
     if state.recording:
         record("BroadcastTo", (x,), (y,))
     return y
@@ -91,8 +94,6 @@ def broadcast_to(input, shape, name=None):  # noqa: A002 - TensorFlow's name
 
 @RegisterGradient("BroadcastTo")
 def _broadcast_to_grad(op, dy):
-    from gradcore.ops.dispatch import unbroadcast
-
     return unbroadcast(dy, op.inputs[0].shape)
 
 
@@ -100,14 +101,15 @@ def transpose(a, perm=None, name=None):
     """Permute the axes of ``a``; by default reverse them."""
     x = to_tensor(a, op_name="gc.transpose")
     ndim = x.ndim
-    perm = tuple(reversed(range(ndim))) if perm is None else tuple(int(p) for p in perm)
-    if sorted(p % ndim if ndim else p for p in perm) != list(range(ndim)) or len(perm) != ndim:
+    perm = tuple(reversed(range(ndim))) if perm is None else tuple(operator.index(p) for p in perm)
+    # Each entry must name an axis (negative ones count from the end); none may wrap around.
+    if len(perm) != ndim or any(not -ndim <= p < ndim for p in perm) or sorted(p % ndim for p in perm) != list(range(ndim)):
         raise InvalidArgumentError(
             f"gc.transpose: perm {perm} is not a permutation of the {ndim} axes of shape {x.shape}"
         )
     perm = tuple(p % ndim for p in perm)
     backend = x._backend
-    y = wrap(backend.transpose(x._value, perm), x._dtype, backend)
+    y = run_kernel("gc.transpose", backend, "transpose", x._dtype, x._value, perm)
     if state.recording:
         record("Transpose", (x,), (y,), {"perm": perm})
     return y
@@ -159,8 +161,9 @@ def _copy_to(x, device):
     backend = x._backend
     raw = x._value
     if device is not None and device != backend.device_of(raw):
-        raw = backend.asarray(raw, x._dtype, device)
-    y = wrap(raw, x._dtype, backend)
+        y = run_kernel("gc.identity", backend, "asarray", x._dtype, raw, x._dtype, device)
+    else:
+        y = Tensor(raw, x._dtype, backend)
     if state.recording:
         record("Identity", (x,), (y,))
     return y
@@ -176,7 +179,7 @@ def _identity_grad(op, dy):
 def stop_gradient(input, name=None):  # noqa: A002 - TensorFlow's name
     """The same value, cut off from every tape: nothing flows back through it (#51)."""
     x = to_tensor(input, op_name="gc.stop_gradient")
-    return wrap(x._value, x._dtype, x._backend)
+    return Tensor(x._value, x._dtype, x._backend)
 
 
 # ---- joining and splitting -------------------------------------------------------------------
@@ -215,7 +218,7 @@ def concat(values, axis, name=None):
                 f"only the concatenated dimension may differ"
             )
     backend = tensors[0]._backend
-    y = wrap(backend.concat([t._value for t in tensors], axis), tensors[0]._dtype, backend)
+    y = run_kernel("gc.concat", backend, "concat", tensors[0]._dtype, [t._value for t in tensors], axis)
     if state.recording:
         record("ConcatV2", tuple(tensors), (y,), {"axis": axis})
     return y
@@ -241,7 +244,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name=None):
     backend, head, start, pieces = x._backend, (slice(None),) * axis, 0, []
     for size in sizes:
         key = head + (slice(start, start + size, 1),)
-        pieces.append(wrap(backend.slice(x._value, key), x._dtype, backend))
+        pieces.append(run_kernel("gc.split", backend, "slice", x._dtype, x._value, key))
         start += size
     if state.recording:
         record("SplitV", (x,), tuple(pieces), {"axis": axis})
@@ -284,7 +287,7 @@ def stack(values, axis=0, name=None):
             raise ShapeError(f"gc.stack: all tensors must have the same shape, got {shape} and {t.shape}")
     axis = normalize_single_axis("gc.stack", axis, len(shape) + 1)
     backend = tensors[0]._backend
-    y = wrap(backend.stack([t._value for t in tensors], axis), tensors[0]._dtype, backend)
+    y = run_kernel("gc.stack", backend, "stack", tensors[0]._dtype, [t._value for t in tensors], axis)
     if state.recording:
         record("Pack", tuple(tensors), (y,), {"axis": axis})
     return y
@@ -321,7 +324,7 @@ def tile(input, multiples, name=None):  # noqa: A002 - TensorFlow's name
             f"which has shape {x.shape}"
         )
     backend = x._backend
-    y = wrap(backend.tile(x._value, multiples), x._dtype, backend)
+    y = run_kernel("gc.tile", backend, "tile", x._dtype, x._value, multiples)
     if state.recording:
         record("Tile", (x,), (y,), {"multiples": multiples})
     return y
@@ -345,7 +348,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     paddings = _paddings(paddings, x.shape)
     fill = _pad_value(constant_values, x)
     backend = x._backend
-    y = wrap(backend.pad(x._value, paddings, fill), x._dtype, backend)
+    y = run_kernel("gc.pad", backend, "pad", x._dtype, x._value, paddings, fill)
     if state.recording:
         record("PadV2", (x,), (y,), {"paddings": paddings})
     return y
@@ -402,10 +405,10 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     backend = idx._backend
     if on_value is None and off_value is None and axis == idx.ndim:
         # One kernel; its contract gives indices out of range a row of zeros, as here.
-        return wrap(backend.one_hot(idx._value, depth, dtype), dtype, backend)
+        return run_kernel("gc.one_hot", backend, "one_hot", dtype, idx._value, depth, dtype)
     on = _one_hot_value("on_value", 1 if on_value is None else on_value, dtype, idx)
     off = _one_hot_value("off_value", 0 if off_value is None else off_value, dtype, idx)
-    positions = wrap(backend.arange(0, depth, 1, idx._dtype, backend.device_of(idx._value)), idx._dtype, backend)
+    positions = run_kernel("gc.one_hot", backend, "arange", idx._dtype, 0, depth, 1, idx._dtype, backend.device_of(idx._value))
     positions = reshape(positions, [depth if i == axis else 1 for i in range(idx.ndim + 1)])
     return where(equal(expand_dims(idx, axis), positions), on, off)
 

@@ -7,9 +7,10 @@ TF's. Inputs are dense tensors: gradcore has no IndexedSlices (#149, #165).
 
 from collections.abc import Sequence
 
-from gradcore.engine.convert import constant, to_tensor
+from gradcore.engine.convert import to_tensor
+from gradcore.ops.creation_ops import constant
 from gradcore.errors import ShapeError
-from gradcore.ops.dispatch import FLOAT, broadcast_shape, check_kind, operands
+from gradcore.ops.operands import FLOAT, broadcast_shape, check_kind, operands
 from gradcore.ops.math_ops import (
     add,
     add_n,

@@ -21,7 +21,8 @@ from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
 from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.ops.array_ops import _shape_tuple
-from gradcore.ops.dispatch import FLOAT, check_kind, kernel_errors, operands, wrap
+from gradcore.ops.kernels import run_kernel
+from gradcore.ops.operands import FLOAT, check_kind, operands
 
 _CONV = ("strides", "dilations", "padding")  # a convolution's window attrs, in kernel argument order
 _POOL = ("ksize", "strides", "padding")  # a pool's
@@ -43,9 +44,7 @@ def _run(op_type, inputs, **attrs):
     """``backend.<kernel>(*raw inputs, *attrs)`` (attrs in the kernel's argument order), wrapped and recorded."""
     kernel, api = _KERNELS[op_type]
     backend = inputs[0]._backend
-    with kernel_errors(api, *inputs):
-        raw = getattr(backend, kernel)(*[t._value for t in inputs], *attrs.values())
-    y = wrap(raw, inputs[0]._dtype, backend)
+    y = run_kernel(api, backend, kernel, inputs[0]._dtype, *[t._value for t in inputs], *attrs.values())
     if state.recording:
         record(op_type, inputs, (y,), attrs)
     return y

@@ -6,11 +6,36 @@ They record nothing: their outputs depend on no differentiable input.
 import numpy as np
 
 from gradcore.engine import dtypes
-from gradcore.engine.convert import current_device, infer_dtype, to_tensor
+from gradcore.engine.convert import check_fits, current_device, infer_dtype, is_weak, to_tensor
+from gradcore.engine.tensor import Tensor
 from gradcore.errors import InvalidArgumentError
 from gradcore.ops.array_ops import broadcast_to
-from gradcore.ops.dispatch import shape_tuple, wrap
+from gradcore.ops.math_ops import cast
+from gradcore.ops.kernels import run_kernel
+from gradcore.ops.operands import new_shape, shape_tuple
 from gradcore.plugin import discovery as plugins
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """A Tensor holding ``value``, as ``tf.constant``: cast to ``dtype``, broadcast to ``shape``."""
+    if isinstance(value, Tensor) or hasattr(value, "_read"):
+        tensor = to_tensor(value, op_name="gc.constant")
+        if dtype is not None:
+            tensor = cast(tensor, dtype)
+    else:
+        target = None if dtype is None else dtypes.as_dtype(dtype)
+        if target is not None and not is_weak(value) and isinstance(value, (np.ndarray, np.generic)):
+            value = np.asarray(value).astype(target.as_numpy_dtype)
+        elif isinstance(value, np.ndarray):
+            value = value.copy()  # a tensor is immutable, so it must not share the caller's array
+        elif target is not None and is_weak(value) and not target.is_floating:
+            check_fits(value, target, "gc.constant")
+        tensor = to_tensor(value, target, op_name="gc.constant")
+    if shape is not None:
+        shape = shape_tuple("gc.constant", shape)
+        if tensor.shape != shape:
+            tensor = broadcast_to(tensor, shape)
+    return tensor
 
 
 def fill(dims, value, name=None, dtype=None):
@@ -19,25 +44,30 @@ def fill(dims, value, name=None, dtype=None):
         raise InvalidArgumentError(f"gc.fill: value must be a scalar, got shape {np.shape(value)}")
     if dtype is None:
         dtype = dtypes.as_dtype(value.dtype) if hasattr(value, "dtype") else infer_dtype(value)
-    backend, dtype = plugins.get_backend(), dtypes.as_dtype(dtype)
-    return wrap(backend.full(shape_tuple("gc.fill", dims), _scalar_of(value), dtype, current_device()), dtype, backend)
+    return _filled("gc.fill", "full", dims, dtype, _scalar_of(value))
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):
-    backend, dtype = plugins.get_backend(), dtypes.as_dtype(dtype)
-    return wrap(backend.zeros(shape_tuple("gc.zeros", shape), dtype, current_device()), dtype, backend)
+    return _filled("gc.zeros", "zeros", shape, dtype)
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
-    backend, dtype = plugins.get_backend(), dtypes.as_dtype(dtype)
-    return wrap(backend.ones(shape_tuple("gc.ones", shape), dtype, current_device()), dtype, backend)
+    return _filled("gc.ones", "ones", shape, dtype)
+
+
+def _filled(api, kernel, shape, dtype, *value):
+    backend, dtype, device = plugins.get_backend(), dtypes.as_dtype(dtype), current_device()
+    shape = new_shape(api, shape, dtype, backend, device)
+    if kernel == "full":
+        return run_kernel(api, backend, kernel, dtype, shape, *value, dtype, device)
+    return run_kernel(api, backend, kernel, dtype, shape, dtype, device)
 
 
 def _like(api, kernel, input, dtype):
     x = to_tensor(input, op_name=api)
     dtype = x._dtype if dtype is None else dtypes.as_dtype(dtype)
     backend = x._backend
-    return wrap(getattr(backend, kernel)(tuple(x._value.shape), dtype, backend.device_of(x._value)), dtype, backend)
+    return run_kernel(api, backend, kernel, dtype, tuple(x._value.shape), dtype, backend.device_of(x._value))
 
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's name
@@ -69,7 +99,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
             f"{delta}; the sequence would never reach the limit (as tf.range, this is an error)"
         )
     backend = plugins.get_backend()
-    return wrap(backend.arange(start, limit, delta, dtype, current_device()), dtype, backend)
+    return run_kernel("gc.range", backend, "arange", dtype, start, limit, delta, dtype, current_device())
 
 
 _RANGE_ORDER = (dtypes.int32, dtypes.int64, dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
@@ -95,7 +125,7 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
     if num_rows < 0 or num_columns < 0:
         raise InvalidArgumentError(f"gc.eye: sizes must be non-negative, got {num_rows} x {num_columns}")
     backend, dtype = plugins.get_backend(), dtypes.as_dtype(dtype)
-    matrix = wrap(backend.eye(num_rows, num_columns, dtype, current_device()), dtype, backend)
+    matrix = run_kernel("gc.eye", backend, "eye", dtype, num_rows, num_columns, dtype, current_device())
     if batch_shape is None:
         return matrix
     return broadcast_to(matrix, shape_tuple("gc.eye", batch_shape) + (num_rows, num_columns))

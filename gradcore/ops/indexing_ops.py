@@ -14,7 +14,8 @@ from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
-from gradcore.ops.dispatch import NUMERIC, check_in_range, check_kind, normalize_single_axis, same_backend, wrap
+from gradcore.ops.kernels import run_kernel
+from gradcore.ops.operands import NUMERIC, check_in_range, check_kind, normalize_single_axis, same_backend
 
 _GETITEM = "gc.Tensor.__getitem__"
 
@@ -29,7 +30,7 @@ def getitem(tensor, key):
 
 def _strided_slice(x, key):
     backend = x._backend
-    y = wrap(backend.slice(x._value, key), x._dtype, backend)
+    y = run_kernel(_GETITEM, backend, "slice", x._dtype, x._value, key)
     if state.recording:
         record("StridedSlice", (x,), (y,), {"key": key})
     return y
@@ -43,7 +44,7 @@ def _strided_slice_grad(op, dy):
 
 def _strided_slice_grad_op(dy, shape, key):
     backend = dy._backend
-    y = wrap(backend.slice_into_zeros(dy._value, shape, key), dy._dtype, backend)
+    y = run_kernel(_GETITEM, backend, "slice_into_zeros", dy._dtype, dy._value, shape, key)
     if state.recording:
         record("StridedSliceGrad", (dy,), (y,), {"key": key})
     return y
@@ -155,7 +156,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 
 def _gather(p, idx, axis):
     backend = p._backend
-    y = wrap(backend.gather(p._value, idx._value, axis), p._dtype, backend)
+    y = run_kernel("gc.gather", backend, "gather", p._dtype, p._value, idx._value, axis)
     if state.recording:
         record("GatherV2", (p, idx), (y,), {"axis": axis})
     return y
@@ -200,7 +201,7 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
 
 def _segment_sum(d, ids, num_segments):
     backend = d._backend
-    y = wrap(backend.unsorted_segment_sum(d._value, ids._value, num_segments), d._dtype, backend)
+    y = run_kernel("gc.math.unsorted_segment_sum", backend, "unsorted_segment_sum", d._dtype, d._value, ids._value, num_segments)
     if state.recording:
         record("UnsortedSegmentSum", (d, ids), (y,), {"num_segments": num_segments})
     return y

@@ -5,7 +5,9 @@ from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
 from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.ops.array_ops import transpose
-from gradcore.ops.dispatch import NUMERIC, broadcast_shape, check_kind, kernel_errors, operands, unbroadcast, wrap
+from gradcore.ops.kernels import run_kernel
+from gradcore.ops.operands import NUMERIC, broadcast_shape, check_kind, operands
+from gradcore.ops.rules import unbroadcast
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):
@@ -39,8 +41,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         )
     broadcast_shape(a.shape[:-2], b.shape[:-2], f"{api} (batch dimensions)")
     backend = a._backend
-    with kernel_errors(api, a, b):
-        y = wrap(backend.matmul(a._value, b._value), a._dtype, backend)
+    y = run_kernel(api, backend, "matmul", a._dtype, a._value, b._value)
     if state.recording:
         record("BatchMatMulV2", (a, b), (y,))
     return y

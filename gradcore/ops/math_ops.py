@@ -1,6 +1,6 @@
 """Elementwise math: arithmetic, transcendental functions, comparisons, casts.
 
-Each op is built by a factory from ``dispatch`` and its gradient rule sits
+Each op is built by a factory from ``factories`` and its gradient rule sits
 right under it, written with gradcore ops so it is itself differentiable.
 Op type names are TensorFlow's, so ``RegisterGradient("Square")`` means what
 a TensorFlow user expects.
@@ -11,20 +11,12 @@ import math
 from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
+from gradcore.errors import InvalidArgumentError
 from gradcore.engine.registry import RegisterGradient, no_gradient
-from gradcore.ops.dispatch import (
-    ANY,
-    BOOL,
-    FLOAT,
-    NUMERIC,
-    backward_op,
-    binary_op,
-    check_kind,
-    operands,
-    unary_op,
-    unbroadcast,
-    wrap,
-)
+from gradcore.ops.factories import backward_op, binary_op, unary_op
+from gradcore.ops.kernels import run_kernel
+from gradcore.ops.operands import ANY, BOOL, FLOAT, NUMERIC, broadcast_shape, check_kind, operands, same_backend
+from gradcore.ops.rules import broadcasting_rule, unary_rule, unbroadcast
 
 # ---- arithmetic --------------------------------------------------------------------------
 
@@ -32,9 +24,9 @@ add = binary_op("AddV2", "add", ANY - BOOL, api="gc.add")
 subtract = binary_op("Sub", "subtract", NUMERIC, api="gc.subtract")
 multiply = binary_op("Mul", "multiply", NUMERIC, api="gc.multiply")
 _real_div = binary_op("RealDiv", "divide", FLOAT, api="gc.divide")
-floordiv = binary_op("FloorDiv", "floor_divide", NUMERIC, api="gc.math.floordiv")
-floormod = binary_op("FloorMod", "floor_mod", NUMERIC, api="gc.math.floormod")
-pow = binary_op("Pow", "power", NUMERIC, api="gc.pow")  # noqa: A001 - TensorFlow's name
+_floordiv = binary_op("FloorDiv", "floor_divide", NUMERIC, api="gc.math.floordiv")
+_floormod = binary_op("FloorMod", "floor_mod", NUMERIC, api="gc.math.floormod")
+_pow = binary_op("Pow", "power", NUMERIC, api="gc.pow")
 maximum = binary_op("Maximum", "maximum", NUMERIC, api="gc.maximum")
 minimum = binary_op("Minimum", "minimum", NUMERIC, api="gc.minimum")
 negative = unary_op("Neg", "negative", NUMERIC, api="gc.negative")
@@ -50,53 +42,68 @@ def divide(x, y, name=None):
     return _real_div(x, y)
 
 
-@RegisterGradient("AddV2")
-def _add_grad(op, dy):
-    x, y = op.inputs
-    return unbroadcast(dy, x.shape), unbroadcast(dy, y.shape)
+def floordiv(x, y, name=None):
+    """x // y rounded toward -inf; an integer division by zero is an error, as in TensorFlow."""
+    x, y = operands(x, y, "gc.math.floordiv")
+    if not x._dtype.is_floating:
+        _check_no_zero_divisor("gc.math.floordiv", y)
+    return _floordiv(x, y)
 
 
-@RegisterGradient("Sub")
-def _sub_grad(op, dy):
-    x, y = op.inputs
-    return unbroadcast(dy, x.shape), unbroadcast(negative(dy), y.shape)
+def floormod(x, y, name=None):
+    """x mod y with the sign of y (Python's %); an integer modulus of zero is an error, as in TensorFlow."""
+    x, y = operands(x, y, "gc.math.floormod")
+    if not x._dtype.is_floating:
+        _check_no_zero_divisor("gc.math.floormod", y)
+    return _floormod(x, y)
 
 
-@RegisterGradient("Mul")
-def _mul_grad(op, dy):
-    x, y = op.inputs
-    return (
-        unbroadcast(multiply(dy, y), x.shape) if op.needs_gradient(0) else None,
-        unbroadcast(multiply(dy, x), y.shape) if op.needs_gradient(1) else None,
-    )
+def pow(x, y, name=None):  # noqa: A001 - TensorFlow's name
+    """x ** y elementwise; integers to negative integer powers are an error, as in TensorFlow."""
+    x, y = operands(x, y, "gc.pow")
+    if x._dtype.kind == "int" and _any_host(y, lambda v: v < 0):
+        raise InvalidArgumentError(
+            f"gc.pow: integers to negative integer powers are not allowed (exponent of dtype {y._dtype.name} "
+            f"and shape {y.shape} holds a negative value); cast to a float dtype first"
+        )
+    return _pow(x, y)
 
 
-@RegisterGradient("RealDiv")
-def _div_grad(op, dy):
-    """d(x/y) = dy/y, -dy*x/y^2."""
-    x, y = op.inputs
-    return (
-        unbroadcast(_real_div(dy, y), x.shape) if op.needs_gradient(0) else None,
-        unbroadcast(negative(multiply(dy, _real_div(_real_div(x, y), y))), y.shape) if op.needs_gradient(1) else None,
-    )
+def _check_no_zero_divisor(api, y):
+    # Backends disagree here (NumPy gives 0, JAX -1 or garbage, torch raises), so the core checks on the host.
+    if _any_host(y, lambda v: v == 0):
+        raise InvalidArgumentError(
+            f"{api}: integer division by zero (divisor of dtype {y._dtype.name} and shape {y.shape} holds 0)"
+        )
 
 
-@RegisterGradient("FloorMod")
-def _floormod_grad(op, dy):
-    """x mod y = x - floor(x/y)*y, so d/dx = 1 and d/dy = -floor(x/y)."""
-    x, y = op.inputs
-    return unbroadcast(dy, x.shape), unbroadcast(negative(multiply(dy, floordiv(x, y))), y.shape)
+def _any_host(t, predicate):
+    return bool(predicate(t.numpy()).any())
 
 
-@RegisterGradient("Pow")
-def _pow_grad(op, dy):
-    """d x^y = y*x^(y-1) dx + x^y*log(x) dy, with log(x) taken as 0 where x <= 0."""
-    x, y = op.inputs
-    z = op.outputs[0]
-    dx = multiply(dy, multiply(y, pow(x, subtract(y, 1))))
+broadcasting_rule("AddV2", lambda dy, x, y, z: dy, lambda dy, x, y, z: dy)
+broadcasting_rule("Sub", lambda dy, x, y, z: dy, lambda dy, x, y, z: negative(dy))
+broadcasting_rule("Mul", lambda dy, x, y, z: multiply(dy, y), lambda dy, x, y, z: multiply(dy, x))
+# d(x/y) = dy/y, -dy*x/y^2
+broadcasting_rule("RealDiv", lambda dy, x, y, z: _real_div(dy, y),
+                  lambda dy, x, y, z: negative(multiply(dy, _real_div(_real_div(x, y), y))))
+# x mod y = x - floor(x/y)*y, so d/dx = 1 and d/dy = -floor(x/y)
+broadcasting_rule("FloorMod", lambda dy, x, y, z: dy, lambda dy, x, y, z: negative(multiply(dy, _floordiv(x, y))))
+
+
+def _pow_grad_base(dy, x, y, z):
+    """d x^y / dx = y * x^(y-1)."""
+    return multiply(dy, multiply(y, _pow(x, subtract(y, 1))))
+
+
+def _pow_grad_exponent(dy, x, y, z):
+    """d x^y / dy = x^y * log(x), with log(x) taken as 0 where x <= 0 (so 0 at base 0, as TensorFlow)."""
     positive = greater(x, 0)
     log_x = where(positive, log(where(positive, x, 1)), zeros_like_raw(x))
-    return unbroadcast(dx, x.shape), unbroadcast(multiply(dy, multiply(z, log_x)), y.shape)
+    return multiply(dy, multiply(z, log_x))
+
+
+broadcasting_rule("Pow", _pow_grad_base, _pow_grad_exponent)
 
 
 @RegisterGradient("Maximum")
@@ -117,9 +124,7 @@ def _select_grads(to_x, dy, x, y):
     return unbroadcast(where(to_x, dy, zero), x.shape), unbroadcast(where(to_x, zero, dy), y.shape)
 
 
-@RegisterGradient("Neg")
-def _neg_grad(op, dy):
-    return negative(dy)
+unary_rule("Neg", lambda dy, x, y: negative(dy))
 
 
 no_gradient("FloorDiv")
@@ -149,84 +154,23 @@ is_finite = unary_op("IsFinite", "isfinite", FLOAT, dtypes.bool_, api="gc.math.i
 is_nan = unary_op("IsNan", "isnan", FLOAT, dtypes.bool_, api="gc.math.is_nan")
 
 
-@RegisterGradient("Abs")
-def _abs_grad(op, dy):
-    return multiply(dy, sign(op.inputs[0]))
-
-
-@RegisterGradient("Sign")
-def _sign_grad(op, dy):
-    """Zero almost everywhere; registered (not no_gradient) as in TensorFlow (#64)."""
-    return zeros_like_raw(op.inputs[0])
-
-
-@RegisterGradient("Square")
-def _square_grad(op, dy):
-    return multiply(dy, multiply(op.inputs[0], 2))
-
-
-@RegisterGradient("Sqrt")
-def _sqrt_grad(op, dy):
-    """d sqrt(x) = dy / (2 sqrt(x)), taken as 0 where dy is 0 (TensorFlow's SqrtGrad, #67)."""
-    y = op.outputs[0]
-    return where(equal(dy, 0), zeros_like_raw(dy), _real_div(multiply(dy, 0.5), y))
-
-
-@RegisterGradient("Rsqrt")
-def _rsqrt_grad(op, dy):
-    """d x^-1/2 = -1/2 * y^3."""
-    y = op.outputs[0]
-    return multiply(dy, multiply(multiply(y, square(y)), -0.5))
-
-
-@RegisterGradient("Reciprocal")
-def _reciprocal_grad(op, dy):
-    y = op.outputs[0]
-    return negative(multiply(dy, square(y)))
-
-
-@RegisterGradient("Exp")
-def _exp_grad(op, dy):
-    return multiply(dy, op.outputs[0])
-
-
-@RegisterGradient("Log")
-def _log_grad(op, dy):
-    return _real_div(dy, op.inputs[0])
-
-
-@RegisterGradient("Log1p")
-def _log1p_grad(op, dy):
-    return _real_div(dy, add(op.inputs[0], 1))
-
-
-@RegisterGradient("Expm1")
-def _expm1_grad(op, dy):
-    return multiply(dy, add(op.outputs[0], 1))
-
-
-@RegisterGradient("Sin")
-def _sin_grad(op, dy):
-    return multiply(dy, cos(op.inputs[0]))
-
-
-@RegisterGradient("Cos")
-def _cos_grad(op, dy):
-    return negative(multiply(dy, sin(op.inputs[0])))
-
-
-@RegisterGradient("Tan")
-def _tan_grad(op, dy):
-    """d tan(x) = 1 + tan(x)^2."""
-    return multiply(dy, add(square(op.outputs[0]), 1))
-
-
-@RegisterGradient("Erf")
-def _erf_grad(op, dy):
-    """d erf(x) = 2/sqrt(pi) * exp(-x^2)."""
-    x = op.inputs[0]
-    return multiply(dy, multiply(exp(negative(square(x))), 2 / math.sqrt(math.pi)))
-
+unary_rule("Abs", lambda dy, x, y: multiply(dy, sign(x)))
+# Zero almost everywhere; registered (not no_gradient) as in TensorFlow, where sign's gradient is zeros.
+unary_rule("Sign", lambda dy, x, y: zeros_like_raw(x))
+unary_rule("Square", lambda dy, x, y: multiply(dy, multiply(x, 2)))
+# dy / (2 sqrt(x)), taken as 0 where dy is 0 (TensorFlow's SqrtGrad: sqrt behind a where stays finite at 0)
+unary_rule("Sqrt", lambda dy, x, y: where(equal(dy, 0), zeros_like_raw(dy), _real_div(multiply(dy, 0.5), y)))
+unary_rule("Rsqrt", lambda dy, x, y: multiply(dy, multiply(multiply(y, square(y)), -0.5)))  # d x^-1/2 = -y^3/2
+unary_rule("Reciprocal", lambda dy, x, y: negative(multiply(dy, square(y))))
+unary_rule("Exp", lambda dy, x, y: multiply(dy, y))
+unary_rule("Log", lambda dy, x, y: _real_div(dy, x))
+unary_rule("Log1p", lambda dy, x, y: _real_div(dy, add(x, 1)))
+unary_rule("Expm1", lambda dy, x, y: multiply(dy, add(y, 1)))
+unary_rule("Sin", lambda dy, x, y: multiply(dy, cos(x)))
+unary_rule("Cos", lambda dy, x, y: negative(multiply(dy, sin(x))))
+unary_rule("Tan", lambda dy, x, y: multiply(dy, add(square(y), 1)))  # d tan(x) = 1 + tan(x)^2
+# d erf(x) = 2/sqrt(pi) * exp(-x^2)
+unary_rule("Erf", lambda dy, x, y: multiply(dy, multiply(exp(negative(square(x))), 2 / math.sqrt(math.pi))))
 
 for _op_type in ("Floor", "Ceil", "Round", "IsFinite", "IsNan"):
     no_gradient(_op_type)
@@ -237,10 +181,7 @@ tanh_grad = backward_op("TanhGrad", "tanh_grad")
 sigmoid_grad = backward_op("SigmoidGrad", "sigmoid_grad")
 
 
-@RegisterGradient("Tanh")
-def _tanh_grad(op, dy):
-    """d tanh(x) = 1 - tanh(x)^2."""
-    return tanh_grad(op.outputs[0], dy)
+unary_rule("Tanh", lambda dy, x, y: tanh_grad(y, dy))  # d tanh(x) = 1 - tanh(x)^2
 
 
 @RegisterGradient("TanhGrad")
@@ -250,10 +191,7 @@ def _tanh_grad_grad(op, g):
     return multiply(g, multiply(multiply(y, dy), -2)), tanh_grad(y, g)
 
 
-@RegisterGradient("Sigmoid")
-def _sigmoid_grad(op, dy):
-    """d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))."""
-    return sigmoid_grad(op.outputs[0], dy)
+unary_rule("Sigmoid", lambda dy, x, y: sigmoid_grad(y, dy))  # d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))
 
 
 @RegisterGradient("SigmoidGrad")
@@ -292,8 +230,6 @@ def logical_xor(x, y, name=None):
 
 def where(condition, x=None, y=None, name=None):
     """Elements of ``x`` where ``condition`` holds, else of ``y`` (all three broadcast)."""
-    from gradcore.ops.dispatch import broadcast_shape, same_backend
-
     if x is None and y is None:
         raise NotImplementedError("gc.where(condition) without x and y (coordinates) is not supported yet")
     if x is None or y is None:
@@ -304,7 +240,7 @@ def where(condition, x=None, y=None, name=None):
     backend = same_backend("gc.where", (condition, x, y))
     shape = broadcast_shape(tuple(condition._value.shape), tuple(x._value.shape), "gc.where")
     broadcast_shape(shape, tuple(y._value.shape), "gc.where")
-    z = wrap(backend.where(condition._value, x._value, y._value), x._dtype, backend)
+    z = run_kernel("gc.where", backend, "where", x._dtype, condition._value, x._value, y._value)
     if state.recording:
         record("SelectV2", (condition, x, y), (z,))
     return z
@@ -323,8 +259,7 @@ def cast(x, dtype, name=None):
     x = to_tensor(x, op_name="gc.cast")
     if x._dtype is dtype:
         return x
-    backend = x._backend
-    y = wrap(backend.cast(x._value, dtype), dtype, backend)
+    y = run_kernel("gc.cast", x._backend, "cast", dtype, x._value, dtype)
     if state.recording:
         record("Cast", (x,), (y,))
     return y
@@ -341,7 +276,9 @@ def _cast_grad(op, dy):
 
 def zeros_like_raw(x):
     """Zeros shaped like ``x``, made without recording (a constant, used inside rules)."""
-    return wrap(x._backend.zeros(tuple(x._value.shape), x._dtype, x._backend.device_of(x._value)), x._dtype, x._backend)
+    backend = x._backend
+    return run_kernel("gc.zeros_like", backend, "zeros", x._dtype, tuple(x._value.shape), x._dtype,
+                      backend.device_of(x._value))
 
 
 def add_n(inputs, name=None):

@@ -13,17 +13,9 @@ from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
 from gradcore.errors import DTypeError, ShapeError
 from gradcore.ops.array_ops import expand_dims
-from gradcore.ops.dispatch import (
-    FLOAT,
-    NUMERIC,
-    backward_op,
-    check_in_range,
-    check_kind,
-    normalize_single_axis,
-    operands,
-    unary_op,
-    wrap,
-)
+from gradcore.ops.factories import backward_op, unary_op
+from gradcore.ops.kernels import run_kernel
+from gradcore.ops.operands import FLOAT, NUMERIC, check_in_range, check_kind, normalize_single_axis, operands
 from gradcore.ops.math_ops import (
     add,
     erf,
@@ -108,7 +100,7 @@ def _along_axis(op_type, kernel, api, doc):
         x = _float_input(api, logits)
         axis = normalize_single_axis(api, axis, x.ndim)
         backend = x._backend
-        y = wrap(getattr(backend, kernel)(x._value, axis), x._dtype, backend)
+        y = run_kernel(api, backend, kernel, x._dtype, x._value, axis)
         if state.recording:
             record(op_type, (x,), (y,), {"axis": axis})
         return y
@@ -161,7 +153,7 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
         )
     check_in_range(_SPARSE_XENT, ids, x.shape[-1], "label", f"logits have {x.shape[-1]} classes")
     backend = x._backend
-    loss = wrap(backend.sparse_softmax_cross_entropy(x._value, ids._value), x._dtype, backend)
+    loss = run_kernel(_SPARSE_XENT, backend, "sparse_softmax_cross_entropy", x._dtype, x._value, ids._value)
     if state.recording:
         record("SparseSoftmaxCrossEntropyWithLogits", (x, ids), (loss,))
     return loss
@@ -172,7 +164,7 @@ def _sparse_xent_grad(op, dy):
     """d loss / d logits = softmax(logits) - one_hot(labels); softmax carries the higher orders."""
     logits, ids = op.inputs
     backend = logits._backend
-    one_hot = wrap(backend.one_hot(ids._value, logits.shape[-1], logits._dtype), logits._dtype, backend)
+    one_hot = run_kernel(_SPARSE_XENT, backend, "one_hot", logits._dtype, ids._value, logits.shape[-1], logits._dtype)
     return multiply(expand_dims(dy, -1), subtract(softmax(logits), one_hot)), None
 
 

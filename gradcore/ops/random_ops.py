@@ -23,7 +23,8 @@ import numpy as np
 from gradcore.engine import dtypes
 from gradcore.engine.convert import current_device
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
-from gradcore.ops.dispatch import shape_tuple, wrap
+from gradcore.ops.kernels import run_kernel
+from gradcore.ops.operands import new_shape
 from gradcore.plugin import discovery as plugins
 
 #: A truncated normal re-draws samples further than this many standard deviations from the mean.
@@ -55,7 +56,8 @@ def _source(seed):
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Samples of N(mean, stddev^2) of ``shape``; an explicit ``seed`` alone decides them (module doc)."""
     api = "gc.random.normal"
-    dtype, shape = _float_dtype(api, dtype), shape_tuple(api, shape)
+    dtype = _float_dtype(api, dtype)
+    shape = _host_shape(api, shape, dtype)
     mean, stddev = _parameter(api, "mean", mean, shape), _stddev(api, stddev, shape)
     return _moved(mean + stddev * _source(seed).standard_normal(shape), dtype)
 
@@ -63,7 +65,8 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal samples, re-drawn until within 2 standard deviations of the mean, as TF's."""
     api = "gc.random.truncated_normal"
-    dtype, shape = _float_dtype(api, dtype), shape_tuple(api, shape)
+    dtype = _float_dtype(api, dtype)
+    shape = _host_shape(api, shape, dtype)
     mean, stddev = _parameter(api, "mean", mean, shape), _stddev(api, stddev, shape)
     source = _source(seed)
     z = np.asarray(source.standard_normal(shape))
@@ -80,7 +83,8 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
     Unlike TF, ``minval < maxval`` is also checked for floats (TF's output would leave the range).
     """
     api = "gc.random.uniform"
-    dtype, shape = dtypes.as_dtype(dtype), shape_tuple(api, shape)
+    dtype = dtypes.as_dtype(dtype)
+    shape = _host_shape(api, shape, dtype)
     if not (dtype.is_floating or dtype.is_integer):
         raise DTypeError(f"{api}: dtype must be floating-point or integer, got {dtype.name}")
     if maxval is None:
@@ -105,6 +109,11 @@ def _integers(api, source, low, high, shape, dtype):
     if np.any(low < info.min) or np.any(high - 1 > info.max):
         raise InvalidArgumentError(f"{api}: [minval, maxval) must lie within the range of {dtype.name}")
     return source.integers(low.astype(np.int64), high.astype(np.int64), size=shape)
+
+
+def _host_shape(api, shape, dtype):
+    """The shape of the draw, refused if its float64 host values cannot fit in host memory."""
+    return new_shape(api, shape, dtype, plugins.get_backend(), "cpu", itemsize=8)
 
 
 def _float_dtype(api, dtype):
@@ -137,4 +146,4 @@ def _moved(values, dtype):
     """Host values rounded to ``dtype`` here, then handed to the backend: the same bits everywhere."""
     backend = plugins.get_backend()
     host = np.asarray(values).astype(dtype.as_numpy_dtype)
-    return wrap(backend.asarray(host, dtype, current_device()), dtype, backend)
+    return run_kernel("gc.random", backend, "asarray", dtype, host, dtype, current_device())

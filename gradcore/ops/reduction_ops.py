@@ -4,18 +4,29 @@ from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient, no_gradient
-from gradcore.ops.dispatch import FLOAT, NUMERIC, check_kind, normalize_axis, normalize_single_axis, wrap
-from gradcore.ops.math_ops import cast, divide, equal, exp, multiply, sqrt, square, subtract
+from gradcore.engine.tensor import Tensor
+from gradcore.errors import InvalidArgumentError
+from gradcore.ops.kernels import call_kernel, run_kernel
+from gradcore.ops.math_ops import cast, divide, equal, exp, is_finite, multiply, sqrt, square, subtract, where
+from gradcore.ops.operands import FLOAT, NUMERIC, check_kind, normalize_axis, normalize_single_axis
+
+#: Half-precision sums lose whole units past 256 (bfloat16) or 2048 (float16), so reductions that
+#: accumulate run in float32 on every backend and round once at the end, as TensorFlow's kernels do.
+_HALF = frozenset({dtypes.float16, dtypes.bfloat16})
 
 
-def _reduction(op_type, kernel, kinds, api):
+def _reduction(op_type, kernel, kinds, api, accumulates=True, empty_fill=None):
     def op(input_tensor, axis=None, keepdims=False, name=None):
         x = to_tensor(input_tensor, op_name=api)
         check_kind(api, x, kinds)
         axes = normalize_axis(api, axis, x.ndim)
         keepdims = bool(keepdims)
-        backend = x._backend
-        y = wrap(getattr(backend, kernel)(x._value, axes, keepdims), x._dtype, backend)
+        if empty_fill is not None and _reduces_nothing(x.shape, axes):
+            y = _empty_extreme(api, x, axes, keepdims, empty_fill)
+        elif accumulates and x._dtype in _HALF:
+            y = _in_float32(api, kernel, x, axes, keepdims)
+        else:
+            y = run_kernel(api, x._backend, kernel, x._dtype, x._value, axes, keepdims)
         if state.recording:
             record(op_type, (x,), (y,), {"axis": axes, "keepdims": keepdims})
         return y
@@ -24,10 +35,36 @@ def _reduction(op_type, kernel, kinds, api):
     return op
 
 
+def _in_float32(api, kernel, x, axes, keepdims):
+    backend = x._backend
+    wide = call_kernel(api, backend, "cast", x._value, dtypes.float32)
+    total = call_kernel(api, backend, kernel, wide, axes, keepdims)
+    return run_kernel(api, backend, "cast", x._dtype, total, x._dtype)
+
+
+def _reduces_nothing(shape, axes):
+    return any(n == 0 for i, n in enumerate(shape) if axes is None or i in axes)
+
+
+def _empty_extreme(api, x, axes, keepdims, which):
+    """The max (min) over no elements: -inf (+inf), or the integer dtype's lowest (highest), as TensorFlow."""
+    if x._dtype.is_floating:
+        value = float("-inf") if which == "lowest" else float("inf")
+    else:
+        value = dtypes.integer_range(x._dtype)[0 if which == "lowest" else 1]
+    reduced = [axes is None or i in axes for i in range(x.ndim)]
+    if keepdims:
+        shape = tuple(1 if r else n for r, n in zip(reduced, x.shape))
+    else:
+        shape = tuple(n for r, n in zip(reduced, x.shape) if not r)
+    backend = x._backend
+    return run_kernel(api, backend, "full", x._dtype, shape, value, x._dtype, backend.device_of(x._value))
+
+
 reduce_sum = _reduction("Sum", "reduce_sum", NUMERIC, "gc.reduce_sum")
 reduce_mean = _reduction("Mean", "reduce_mean", FLOAT, "gc.reduce_mean")
-reduce_max = _reduction("Max", "reduce_max", NUMERIC, "gc.reduce_max")
-reduce_min = _reduction("Min", "reduce_min", NUMERIC, "gc.reduce_min")
+reduce_max = _reduction("Max", "reduce_max", NUMERIC, "gc.reduce_max", accumulates=False, empty_fill="lowest")
+reduce_min = _reduction("Min", "reduce_min", NUMERIC, "gc.reduce_min", accumulates=False, empty_fill="highest")
 reduce_prod = _reduction("Prod", "reduce_prod", NUMERIC, "gc.reduce_prod")
 reduce_logsumexp = _reduction("ReduceLogSumExp", "reduce_logsumexp", FLOAT, "gc.reduce_logsumexp")
 
@@ -133,22 +170,36 @@ def _shifted(x, k, reverse):
 
 @RegisterGradient("ReduceLogSumExp")
 def _logsumexp_grad(op, dy):
-    """d logsumexp(x) = softmax(x) = exp(x - logsumexp(x))."""
-    x = op.inputs[0]
-    return multiply(exp(subtract(x, _expand_back(op, op.outputs[0]))), _expand_back(op, dy))
+    """d logsumexp(x) = softmax(x), computed shifted by the max, as a stable softmax.
+
+    ``exp(x - logsumexp(x))`` would be exact in exact arithmetic, but at x = 1e7 in float32 the
+    rounded logsumexp is off by a whole unit and the gradient by a factor of e. The shift is a
+    constant (softmax does not depend on it), so the rule stays exact to every order.
+    """
+    x, axes = op.inputs[0], op.get_attr("axis")
+    unwatched = Tensor(x._value, x._dtype, x._backend)  # no tape knows it: the shift records nothing
+    peak = reduce_max(unwatched, axes, keepdims=True)
+    peak = where(is_finite(peak), peak, 0.0)
+    e = exp(subtract(x, peak))
+    return multiply(divide(e, reduce_sum(e, axes, keepdims=True)), _expand_back(op, dy))
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """Mean squared deviation from the mean (population variance, as ``tf.math.reduce_variance``)."""
     x = to_tensor(input_tensor, op_name="gc.math.reduce_variance")
     check_kind("gc.math.reduce_variance", x, FLOAT)
+    if x._dtype in _HALF:  # the deviations too are taken in float32 (see _HALF)
+        return cast(reduce_variance(cast(x, dtypes.float32), axis, keepdims), x._dtype)
     centered = subtract(x, reduce_mean(x, axis, keepdims=True))
     return reduce_mean(square(centered), axis, keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     """Square root of ``reduce_variance``."""
-    return sqrt(reduce_variance(input_tensor, axis, keepdims))
+    x = to_tensor(input_tensor, op_name="gc.math.reduce_std")
+    if x._dtype in _HALF:
+        return cast(reduce_std(cast(x, dtypes.float32), axis, keepdims), x._dtype)
+    return sqrt(reduce_variance(x, axis, keepdims))
 
 
 def _arg_reduction(op_type, kernel, api):
@@ -157,11 +208,12 @@ def _arg_reduction(op_type, kernel, api):
         check_kind(api, x, NUMERIC)
         axis = normalize_single_axis(api, 0 if axis is None else axis, x.ndim)
         output_type = dtypes.as_dtype(output_type)
+        if x.shape[axis] == 0:
+            raise InvalidArgumentError(f"{api}: reduction axis {axis} is empty in shape {x.shape}; there is no index")
         backend = x._backend
-        raw = getattr(backend, kernel)(x._value, axis)
+        y = run_kernel(api, backend, kernel, dtypes.int64, x._value, axis)
         if output_type is not dtypes.int64:
-            raw = backend.cast(raw, output_type)
-        y = wrap(raw, output_type, backend)
+            y = run_kernel(api, backend, "cast", output_type, y._value, output_type)
         if state.recording:
             record(op_type, (x,), (y,), {"axis": axis})
         return y

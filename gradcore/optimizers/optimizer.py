@@ -4,8 +4,12 @@ A subclass creates its slot variables in ``build`` and moves one variable in
 ``update_step``. Everything around that happens here, in Keras' order (the
 paragraph after #203):
 
-    drop None gradients -> unscale (loss_scale_factor) -> clip -> per variable: cast the
-    gradient to the variable's dtype, decoupled weight decay, update_step -> iterations += 1
+    drop None gradients -> check each gradient against its variable (backend, shape) ->
+    build -> unscale (loss_scale_factor) -> clip -> per variable: cast the gradient to the
+    variable's dtype, decoupled weight decay, update_step -> iterations += 1
+
+Every check comes before the first write, so a step that raises leaves the variables,
+the slots and ``iterations`` as they were.
 
 The whole step runs with every tape paused: an optimizer update is not part of
 the computation being differentiated, and a tape the user keeps open around the
@@ -19,9 +23,11 @@ import numpy as np
 
 from gradcore import initializers
 from gradcore.engine import dtypes
-from gradcore.engine.convert import device
+from gradcore.engine.convert import convert_to_tensor, device
 from gradcore.engine.recording import paused
+from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
+from gradcore.errors import BackendError, ShapeError
 from gradcore.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_value
 from gradcore.ops.math_ops import cast
 from gradcore.optimizers.schedules import LearningRateSchedule
@@ -72,7 +78,8 @@ class Optimizer:
         name: defaults to the class name in lower case.
 
     ``iterations`` and the learning-rate variable are made on the backend and device current
-    at construction; each slot is made on its variable's backend and device.
+    at construction, and the variables it updates must live on that backend; each slot is
+    made on its variable's backend and device.
     """
 
     #: Names of the subclass' constructor arguments, for ``get_config``.
@@ -233,17 +240,23 @@ class Optimizer:
         pairs = list(grads_and_vars)
         if pairs:
             grads, trainable_variables = zip(*pairs)
-            self.apply(grads, trainable_variables)
+            self._apply(grads, trainable_variables, "apply_gradients")
         return self._iterations
 
     def apply(self, grads, trainable_variables=None):
         """One step. Without ``trainable_variables`` the grads follow the list built with (#188)."""
+        self._apply(grads, trainable_variables, "apply")
+
+    def _apply(self, grads, trainable_variables, api):
         grads = list(grads)
         if not grads:
             return
         with paused():
-            trainable_variables = self._variables_to_update(grads, trainable_variables)
-            grads, trainable_variables = _drop_missing_gradients(grads, trainable_variables)
+            all_variables = self._variables_to_update(grads, trainable_variables)
+            grads, trainable_variables = _drop_missing_gradients(grads, all_variables)
+            grads = self._checked_gradients(grads, trainable_variables, f"{type(self).__name__}.{api}")
+            if not self.built:
+                self.build(all_variables)
             if self.loss_scale_factor is not None:
                 grads = [g / self.loss_scale_factor for g in grads]
             self._update(self._clip_gradients(grads), trainable_variables)
@@ -265,7 +278,7 @@ class Optimizer:
             return self._trainable_variables
         trainable_variables = list(trainable_variables)
         if not self.built:
-            self.build(trainable_variables)
+            return trainable_variables  # built from this list once the gradients pass their checks
         for v in trainable_variables:
             if id(v) not in self._indices:
                 raise ValueError(
@@ -274,6 +287,32 @@ class Optimizer:
                     "set of variables, you should recreate a new optimizer instance."
                 )
         return trainable_variables
+
+    def _checked_gradients(self, grads, trainable_variables, api):
+        """The gradients as Tensors, each on its variable's backend with its variable's shape.
+
+        The update's ops would broadcast a wrong-shaped gradient into the slots and the
+        variable without a word, and a gradient or variable from another backend would fail
+        inside some op halfway through the step, after some slots have moved; all of it is
+        caught here, before anything is written. Shapes are compared as the arrays' own shape
+        tuples: no kernel, no host sync, a fraction of a microsecond per variable. A gradient of another dtype is fine: ``_update`` casts it to the variable's
+        dtype, as Keras' update_step does.
+        """
+        backend = self._iterations._backend  # the learning rate and step count live here
+        checked = []
+        for gradient, variable in zip(grads, trainable_variables):
+            if type(gradient) is not Tensor and not isinstance(gradient, (Tensor, Variable)):
+                with backend_scope(backend.name), device(variable.device):  # a NumPy array, a list
+                    gradient = convert_to_tensor(gradient)
+            if variable._backend is not backend or gradient._backend is not backend:
+                raise _foreign_backend_error(api, gradient, variable, backend)
+            if gradient._value.shape != variable._value.shape:  # one backend, so one kind of shape object
+                raise ShapeError(
+                    f"{api}: the gradient for variable {variable.name!r} has shape {gradient.shape}, "
+                    f"but the variable has shape {variable.shape}; optimizers do not broadcast gradients"
+                )
+            checked.append(gradient)
+        return checked
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
@@ -347,6 +386,20 @@ def _check_one_clipping(clipnorm, clipvalue, global_clipnorm):
             "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
         )
+
+
+def _foreign_backend_error(api, gradient, variable, backend):
+    if variable._backend is not backend:
+        return BackendError(
+            f"{api}: variable {variable.name!r} lives on backend {variable._backend.name}, but this optimizer "
+            f"was made on backend {backend.name}; make the optimizer inside "
+            f"gc.backend_scope({variable._backend.name!r})"
+        )
+    return BackendError(
+        f"{api}: the gradient for variable {variable.name!r} lives on backend {gradient._backend.name}, the "
+        f"variable on {backend.name}; compute the gradient on the variable's backend, or move it with "
+        f"gc.constant(g.numpy()) inside gc.backend_scope({backend.name!r})"
+    )
 
 
 def _drop_missing_gradients(grads, trainable_variables):

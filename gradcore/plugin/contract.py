@@ -11,8 +11,8 @@ reads, cached scalar constants) on that promise.
 
 Required kernels are abstract. Optional kernels have composite defaults here,
 written with the required ones; a backend overrides them only for speed. The
-composites stay tested: ``force_composites`` rebinds every optional kernel of
-a backend object to its default.
+composites stay tested: ``gc.force_composites()`` (or GRADCORE_FORCE_COMPOSITES=1)
+runs every op on them, through a ``CompositeView`` of the backend.
 """
 
 import abc
@@ -41,6 +41,10 @@ class Backend(WindowComposites, abc.ABC):
     def version(self):
         """The version of the array library behind this backend."""
         return "unknown"
+
+    def memory_capacity(self, device):
+        """Bytes an array on ``device`` may take at most, or None if unknown."""
+        return None
 
     # ---- conversion and creation --------------------------------------------------------
 
@@ -314,11 +318,26 @@ def required_kernels():
     return sorted(Backend.__abstractmethods__)
 
 
-def force_composites(backend):
-    """Rebind every optional kernel of ``backend`` (an instance) to its composite default."""
-    for name in OPTIONAL_KERNELS:
-        setattr(backend, name, types.MethodType(getattr(Backend, name), backend))
-    return backend
+class CompositeView:
+    """``backend`` seen with every optional kernel replaced by the contract's composite default.
+
+    Composites call other kernels through ``self``, so inside the view they meet composites
+    too; required kernels and everything else are the backend's own. The backend object itself
+    is never changed (interceptors, not patches: docs/architecture.md).
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def __getattr__(self, name):
+        if name in OPTIONAL_KERNELS or (name.startswith("_") and callable(getattr(Backend, name, None))):
+            return types.MethodType(getattr(Backend, name), self)
+        return getattr(self.backend, name)
+
+
+def composite_view(backend):
+    """A view of ``backend`` whose optional kernels are the composite defaults (see CompositeView)."""
+    return CompositeView(backend)
 
 
 def _count(shape, axis):

@@ -159,10 +159,6 @@ def _try_load(spec):
     if not isinstance(instance, Backend):
         spec.load_error = f"load() returned {type(instance).__name__}, not a gradcore.Backend"
         return spec.load_error
-    if os.environ.get("GRADCORE_FORCE_COMPOSITES") == "1":
-        from gradcore.plugin.contract import force_composites
-
-        force_composites(instance)
     spec.instance = instance
     return None
 

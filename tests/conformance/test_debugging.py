@@ -111,26 +111,56 @@ def test_a_gradient_op_that_makes_inf_is_named(checking):
         tape.gradient(y, x)
 
 
-def test_disabling_leaves_the_backend_as_it_was():
+def test_enabling_and_disabling_never_touch_the_backend_object():
     backend = gc.get_backend()
-    before = dict(vars(backend))  # kernels already rebound on the instance (force_composites) included
+    before = dict(vars(backend))
     gc.debugging.enable_check_numerics()
-    gc.debugging.disable_check_numerics()
-    assert vars(backend) == before, "a checking wrapper was left on the backend object"
+    try:
+        assert vars(backend) == before, "checking patched the shared backend object"
+    finally:
+        gc.debugging.disable_check_numerics()
+    assert vars(backend) == before
     assert float(gc.divide(1.0, gc.constant(0.0))) == np.inf  # no check any more
 
 
-def test_kernels_patched_before_enabling_come_back(monkeypatch):
+def test_a_kernel_patched_before_enabling_is_still_the_one_checked(monkeypatch):
     backend = gc.get_backend()
     original = backend.exp
-    patched = lambda x: original(x)
-    monkeypatch.setattr(backend, "exp", patched)
+    calls = []
+    monkeypatch.setattr(backend, "exp", lambda x: calls.append(1) or original(x))
     gc.debugging.enable_check_numerics()
     try:
-        assert backend.exp is not patched
+        with pytest.raises(gc.InvalidArgumentError, match="gc.exp"):
+            gc.exp(gc.constant([1000.0]))
     finally:
         gc.debugging.disable_check_numerics()
-    assert backend.exp is patched
+    assert calls == [1]
+
+
+def test_checking_covers_threads_started_before_it_was_enabled():
+    import threading
+
+    errors = []
+    ready, go = threading.Event(), threading.Event()
+
+    def worker():
+        ready.set()
+        go.wait(timeout=30)
+        try:
+            gc.exp(gc.constant([1000.0]))
+        except gc.InvalidArgumentError as exc:
+            errors.append(str(exc))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    ready.wait(timeout=30)
+    gc.debugging.enable_check_numerics()
+    try:
+        go.set()
+        thread.join(timeout=30)
+    finally:
+        gc.debugging.disable_check_numerics()
+    assert len(errors) == 1 and "gc.exp" in errors[0]
 
 
 def test_enabling_twice_is_harmless(checking):

@@ -8,7 +8,7 @@ import pytest
 
 import gradcore as gc
 from gradcore.engine.convert import canonical_device
-from gradcore.ops.dispatch import kernel_failed
+from gradcore.ops.kernels import kernel_error
 
 CUDA = [d for d in gc.get_backend().devices() if d.startswith("cuda")]
 needs_cuda = pytest.mark.skipif(not CUDA, reason="the backend lists no CUDA device here")
@@ -43,7 +43,7 @@ def test_kernel_failure_on_mixed_devices_names_both():
     real_device_of = backend.device_of
     backend.device_of = lambda raw: "cuda:0" if raw is b._value else real_device_of(raw)
     try:
-        error = kernel_failed("gc.add", (a, b), RuntimeError("device mismatch"))
+        error = kernel_error("gc.add", backend, "add", (a._value, b._value), RuntimeError("device mismatch"))
     finally:
         del backend.device_of
     assert isinstance(error, gc.InvalidArgumentError)
@@ -60,7 +60,7 @@ def test_backend_exception_becomes_gradcore_error(monkeypatch, op, args):
 
     monkeypatch.setattr(backend, op, failing)
     x = gc.ones([2, 2])
-    with pytest.raises(gc.InvalidArgumentError, match=rf"gc\.(linalg\.)?{op}: backend '{backend.name}' failed on "
+    with pytest.raises(gc.InvalidArgumentError, match=rf"gc\.(linalg\.)?{op}: backend '{backend.name}' failed in kernel '{op}' on "
                        r"inputs float32\(2, 2\), float32\(2, 2\) on cpu: RuntimeError: the framework's own message"):
         getattr(gc, op)(x, x)
 

@@ -65,6 +65,27 @@ def test_watch_accessed_variables_false_watches_only_what_is_asked():
     assert isinstance(watched, tuple) and len(watched) == 1 and watched[0] is x1
 
 
+def test_auto_watching_off_leaves_a_read_variable_to_an_outer_tape():
+    """TF's testSelectivelyWatchVariables rule on another path: a trainable Variable read inside a
+    tape made with watch_accessed_variables=False is not watched by it (no gradient, not listed),
+    while an enclosing tape that watches accessed variables records the same read."""
+    v = gc.Variable(np.array([1.0, -2.0]))
+    c = gc.constant(3.0, dtype=gc.float64)
+    with gc.GradientTape() as outer:
+        with gc.GradientTape(watch_accessed_variables=False, persistent=True) as inner:
+            inner.watch(c)
+            y = gc.reduce_sum(v * v) * c
+    assert inner.watched_variables() == ()
+    dv, dc = inner.gradient(y, [v, c])
+    assert dv is None
+    close(dc, 5.0, gc.float64)  # sum(v * v)
+    zero = inner.gradient(y, v, unconnected_gradients="zero")
+    assert zero.dtype is gc.float64
+    np.testing.assert_array_equal(zero.numpy(), [0.0, 0.0])
+    assert len(outer.watched_variables()) == 1 and outer.watched_variables()[0] is v
+    close(outer.gradient(y, v), [6.0, -12.0], gc.float64)  # 2 v c
+
+
 def test_explicit_watch_works_for_non_trainable_variables():
     v = gc.Variable(2.0, trainable=False)
     with gc.GradientTape() as t:
@@ -242,6 +263,25 @@ def test_non_persistent_gradient_inside_the_block_stops_recording(caplog):
     assert not [r for r in caplog.records if r.name == "gradcore"]
     with pytest.raises(RuntimeError, match=NON_PERSISTENT):
         t.gradient(y, v)
+
+
+def test_gradient_inside_a_non_persistent_block_ends_the_recording():
+    """TF's testGradientWithinTapeBlock rule on another path: a non-persistent tape's gradient called
+    inside its block pops the tape, so it is no longer recording (reset() then raises TF's
+    "Tape is not recording." ValueError), the ops after it are not recorded, and a later jacobian
+    is refused with the one-set-of-gradients RuntimeError."""
+    x = gc.constant([1.0, 2.0], dtype=gc.float64)
+    with gc.GradientTape() as t:
+        t.watch(x)
+        y = x * x * x
+        dy = t.gradient(y, x)
+        after = dy * x
+        with pytest.raises(ValueError, match="Tape is not recording."):
+            t.reset()
+    close(dy, [3.0, 12.0], gc.float64)
+    close(after, [3.0, 24.0], gc.float64)
+    with pytest.raises(RuntimeError, match=NON_PERSISTENT):
+        t.jacobian(after, x)
 
 
 def test_inner_gradient_is_recorded_by_an_outer_tape():
@@ -449,6 +489,24 @@ def test_nested_target_leaves_are_summed():
     close(t.gradient((a, [b, {"k": a}]), x), 10.0)  # TF_SEMANTICS #40
 
 
+def test_a_target_listed_twice_counts_twice():
+    """TF sums the targets (testTwoTargets): the same tensor listed n times is n times its gradient,
+    in any container, and output_gradients weight each occurrence separately."""
+    values = np.array([0.5, -1.0, 2.0])
+    derivative = np.cos(values) * values + np.sin(values)  # d (x sin x) / dx
+    x = gc.constant(values)
+    w = gc.Variable(2.0)
+    with gc.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y = gc.sin(x) * x
+    close(t.gradient([y, y], x), 2 * derivative, gc.float64)
+    close(t.gradient((y, [y, {"again": y}]), x), 3 * derivative, gc.float64)
+    weights = [np.array([1.0, 0.0, -2.0]), np.array([0.5, 3.0, 1.0])]
+    weighted = t.gradient([y, y], x, output_gradients=[gc.constant(a) for a in weights])
+    close(weighted, (weights[0] + weights[1]) * derivative, gc.float64)
+    close(t.gradient([w, w, w], w), 3.0)  # a Variable target listed three times
+
+
 def test_output_gradients_weight_each_target():
     x, y = gc.constant(3.0), gc.constant(2.0)
     with gc.GradientTape() as t:
@@ -541,6 +599,87 @@ def test_unconnected_gradients_members():
     assert gc.UnconnectedGradients.NONE.value == "none"  # TF_SEMANTICS #50
     assert gc.UnconnectedGradients.ZERO.value == "zero"
     assert gc.UnconnectedGradients("zero") is gc.UnconnectedGradients.ZERO
+
+
+# ---- sources that are computed from one another ----------------------------------------------------
+# TF differentiates with respect to every source in one reverse pass, whether or not one source is
+# computed from another: the gradient of z = (2x)^2 with respect to [x, y = 2x] is [8x, 2y].
+
+X_VALUES = np.array([1.0, -2.0, 0.5])
+
+
+def _doubled_then_squared(persistent):
+    x = gc.constant(X_VALUES)
+    tape = gc.GradientTape(persistent=persistent)
+    with tape:
+        tape.watch(x)
+        y = 2 * x
+        z = y * y
+    return tape, x, y, z
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["non-persistent", "persistent"])
+@pytest.mark.parametrize("intermediate_first", [False, True], ids=["ancestor-first", "intermediate-first"])
+def test_gradient_for_an_intermediate_and_its_ancestor(persistent, intermediate_first):
+    tape, x, y, z = _doubled_then_squared(persistent)
+    if intermediate_first:
+        dy, dx = tape.gradient(z, [y, x])
+    else:
+        dx, dy = tape.gradient(z, [x, y])
+    close(dx, 8 * X_VALUES, gc.float64)
+    close(dy, 2 * (2 * X_VALUES), gc.float64)
+
+
+def test_intermediate_and_ancestor_in_every_source_structure():
+    tape, x, y, z = _doubled_then_squared(persistent=True)
+    dx, dy = 8 * X_VALUES, 4 * X_VALUES
+    by_name = tape.gradient(z, {"y": y, "x": x})
+    close(by_name["x"], dx, gc.float64)
+    close(by_name["y"], dy, gc.float64)
+    nested = tape.gradient(z, (y, [x, {"again": y}]))
+    assert isinstance(nested, tuple) and isinstance(nested[1], list)
+    close(nested[0], dy, gc.float64)
+    close(nested[1][0], dx, gc.float64)
+    close(nested[1][1]["again"], dy, gc.float64)
+    close(tape.gradient(z, y), dy, gc.float64)  # and each alone, after the joint calls
+    close(tape.gradient(z, x), dx, gc.float64)
+    jx, jy = tape.jacobian(z, [x, y])
+    close(jx, np.diag(dx), gc.float64)
+    close(jy, np.diag(dy), gc.float64)
+
+
+def test_chain_of_three_sources_with_a_skip_connection():
+    """d = sum(c * b) with c = b^2 and b = 3a: the total derivatives are dd/dc = b,
+    dd/db = c + 2b^2 = 3b^2 (through c and directly), dd/da = 3 * 3b^2."""
+    a = gc.Variable(np.array([0.5, -1.0]))
+    with gc.GradientTape() as tape:
+        b = a * 3.0
+        c = b * b
+        d = gc.reduce_sum(c * b)
+    dc, da, db = tape.gradient(d, [c, a, b])
+    b_values = 3 * np.array([0.5, -1.0])
+    close(dc, b_values, gc.float64)
+    close(db, 3 * b_values**2, gc.float64)
+    close(da, 9 * b_values**2, gc.float64)
+
+
+def test_intermediate_that_is_also_a_target():
+    """Targets are summed and a target that is a source seeds ones (TF's
+    testTapeGradientMultiTargetOneIsSource): d(z + y)/dx = 8x + 2, d(z + y)/dy = 2y + 1."""
+    tape, x, y, z = _doubled_then_squared(persistent=False)
+    dx, dy = tape.gradient([z, y], [x, y])
+    close(dx, 8 * X_VALUES + 2, gc.float64)
+    close(dy, 4 * X_VALUES + 1, gc.float64)
+
+
+def test_a_source_computed_after_the_target_is_unconnected():
+    """z is computed from y, so y does not depend on z: None, or zeros with 'zero'."""
+    tape, x, y, z = _doubled_then_squared(persistent=True)
+    dx, dz = tape.gradient(y, [x, z])
+    close(dx, [2.0, 2.0, 2.0], gc.float64)
+    assert dz is None
+    zero = tape.gradient(y, [z, x], unconnected_gradients="zero")[0]
+    np.testing.assert_array_equal(zero.numpy(), np.zeros(3))
 
 
 # ---- 1.4 blocking gradients ---------------------------------------------------------------------
@@ -814,6 +953,25 @@ def test_jacobian_of_an_unconnected_source():
     zeros = g.jacobian(y, u, unconnected_gradients="zero")
     assert zeros.shape == (2, 3) and zeros.dtype is gc.float32
     np.testing.assert_array_equal(zeros.numpy(), np.zeros((2, 3)))
+
+
+def test_jacobian_unconnected_sources_of_other_shapes_and_dtypes():
+    """TF's jacobian: a source the target does not reach gives None by default, and with
+    unconnected_gradients='zero' zeros of shape target.shape + source.shape in the source's dtype;
+    target elements that do not reach a connected source give zero rows."""
+    x = gc.constant([1.0, 2.0], dtype=gc.float64)
+    u = gc.constant(np.ones((3, 1), np.float32))
+    v = gc.Variable(np.ones((4,)))
+    with gc.GradientTape(persistent=True) as g:
+        g.watch([x, u])
+        y = gc.reshape(gc.concat([x * x, gc.constant([5.0, 6.0], dtype=gc.float64)], axis=0), [2, 2])
+    default = g.jacobian(y, {"x": x, "u": u, "v": v})
+    assert default["u"] is None and default["v"] is None
+    close(default["x"], [[[2.0, 0.0], [0.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]]], gc.float64)
+    zeros = g.jacobian(y, [u, v], unconnected_gradients="zero")
+    for j, shape, dtype in zip(zeros, [(2, 2, 3, 1), (2, 2, 4)], [gc.float32, gc.float64]):
+        assert j.shape == shape and j.dtype is dtype
+        np.testing.assert_array_equal(j.numpy(), np.zeros(shape))
 
 
 def test_batch_jacobian():

@@ -1,7 +1,7 @@
 """The composite defaults of optional kernels (gradcore/backend.py) stay correct.
 
-Each optional kernel is called twice on the same raw arrays: on a NumpyBackend
-whose optional kernels were rebound to the composites by ``force_composites``,
+Each optional kernel is called twice on the same raw arrays: on a composite view
+of a NumpyBackend (``composite_view``: its optional kernels are the contract's defaults),
 and on a plain NumpyBackend (its own override, where it has one). Both must
 agree with each other and with an independent float64 NumPy/SciPy reference,
 within the tolerance table. A kernel added to OPTIONAL_KERNELS without inputs
@@ -20,7 +20,7 @@ from gradcore.backends.numpy_backend import NumpyBackend
 from scipy import special
 
 import gradcore as gc
-from gradcore.plugin.contract import OPTIONAL_KERNELS, Backend, force_composites
+from gradcore.plugin.contract import OPTIONAL_KERNELS, Backend, composite_view
 from gradcore.testing import assert_allclose
 from tests.conformance.cases import conv_cases
 
@@ -101,22 +101,37 @@ def call(backend, kernel, raws, extra):
     return fn(raws, *extra) if kernel in LIST_INPUT else fn(*raws, *extra)
 
 
+def is_floating(array):
+    """Whether ``array`` holds one of gradcore's floating dtypes.
+
+    Asks gradcore, not NumPy's ``dtype.kind``: ml_dtypes' bfloat16 has kind "V", not "f".
+    """
+    return gc.as_dtype(array.dtype).is_floating
+
+
 def as_input(array, dtype):
     """A float array rounded to ``dtype``; integer arrays unchanged."""
-    return array.astype(dtype.as_numpy_dtype) if array.dtype.kind == "f" else array
+    return array.astype(dtype.as_numpy_dtype) if is_floating(array) else array
+
+
+def widened(array):
+    """A float array of any width as float64, for the reference (SciPy refuses bfloat16)."""
+    return array.astype(np.float64) if is_floating(array) else array
 
 
 @pytest.fixture(scope="module")
 def backends():
-    composite = force_composites(NumpyBackend())
-    return composite, NumpyBackend()
+    own = NumpyBackend()
+    return composite_view(own), own
 
 
-def test_force_composites_rebinds_every_optional_kernel(backends):
+def test_the_composite_view_has_every_optional_kernel_default_and_leaves_the_backend_alone(backends):
     composite, own = backends
+    before = dict(vars(own))
     for name in OPTIONAL_KERNELS:
         assert getattr(composite, name).__func__ is getattr(Backend, name), name
-    assert own.sigmoid.__func__ is not Backend.sigmoid  # the override is untouched on other instances
+    assert own.sigmoid.__func__ is not Backend.sigmoid  # the backend keeps its override
+    assert vars(own) == before
 
 
 @pytest.mark.parametrize("kernel", OPTIONAL_KERNELS)
@@ -130,7 +145,7 @@ def test_composite_matches_the_numpy_override_and_a_reference(kernel, dtype, bac
     extra = tuple(dtype if e is DTYPE else e for e in extra)
     from_composite = call(composite, kernel, raws, extra)
     from_override = call(own, kernel, raws, extra)
-    expected = reference(*[a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays], *extra)
+    expected = reference(*[widened(a) for a in arrays], *extra)
     for result in (from_composite, from_override):
         assert own.dtype_of(result) is dtype, f"{kernel} returned {own.dtype_of(result)} for {dtype}"
         assert tuple(result.shape) == np.shape(expected)
@@ -155,13 +170,15 @@ def test_environment_switch_forces_composites_in_a_whole_process():
         import numpy as np
         import gradcore as gc
         backend = gc.get_backend()
-        forced = all(getattr(backend, k).__func__ is getattr(gc.Backend, k) for k in __import__("gradcore.plugin.contract").plugin.contract.OPTIONAL_KERNELS)
+        own_calls = []
+        original = type(backend).sigmoid
+        type(backend).sigmoid = lambda self, x: own_calls.append(1) or original(self, x)
         x = gc.constant([[-1.5, 0.25, 2.0], [0.5, -0.75, 1.0]], dtype=gc.float64)
         with gc.GradientTape() as tape:
             tape.watch(x)
             y = gc.reduce_sum(gc.tanh(x) + gc.sigmoid(x))
         print(json.dumps({
-            "forced": forced,
+            "forced": not own_calls,
             "sigmoid": gc.sigmoid(x).numpy().tolist(),
             "rsqrt": gc.math.rsqrt(gc.abs(x)).numpy().tolist(),
             "mean": gc.reduce_mean(x, axis=1).numpy().tolist(),
@@ -182,3 +199,31 @@ def test_environment_switch_forces_composites_in_a_whole_process():
     assert_allclose(out["mean"], x.mean(axis=1), dtype=gc.float64)
     assert_allclose(out["logsumexp"], special.logsumexp(x, axis=0), dtype=gc.float64)
     assert_allclose(out["grad"], (1 - np.tanh(x) ** 2) + s * (1 - s), dtype=gc.float64)  # tanh_grad, sigmoid_grad
+
+
+def test_force_composites_is_scoped_to_its_block_and_thread(monkeypatch):
+    """Inside ``gc.force_composites()`` ops skip the backend's own optional kernel; outside, and in
+    other threads meanwhile, they use it again."""
+    import threading
+
+    backend = gc.get_backend()
+    own_calls = []
+    original = type(backend).sigmoid
+    monkeypatch.setattr(type(backend), "sigmoid", lambda self, x: own_calls.append(1) or original(self, x))
+    x = gc.constant([0.5, -2.0])
+    other_thread_calls = []
+
+    def in_another_thread():
+        gc.sigmoid(x)
+        other_thread_calls.append(len(own_calls))
+
+    with gc.force_composites():
+        inside = gc.sigmoid(x)
+        assert own_calls == []
+        worker = threading.Thread(target=in_another_thread)
+        worker.start()
+        worker.join(timeout=30)
+    assert other_thread_calls == [1]
+    gc.sigmoid(x)
+    assert len(own_calls) == 2
+    assert_allclose(inside, special.expit(np.array([0.5, -2.0])), dtype=gc.float32)

@@ -1,0 +1,61 @@
+"""Devices, version, and conversion between ``jax.Array`` and gradcore's dtypes."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gradcore.engine import dtypes
+
+_PLATFORM_NAMES = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda", "rocm": "cuda", "tpu": "tpu"}
+
+
+def _device_name(device):
+    kind = _PLATFORM_NAMES.get(device.platform, device.platform)
+    return "cpu" if kind == "cpu" else f"{kind}:{device.id}"
+
+
+class CoreKernels:
+    """Every device ``jax.devices()`` lists, plus the host; arrays are ``jax.Array``."""
+
+    def __init__(self):
+        # jax_enable_x64 for the whole process: without it jax cannot hold float64 or int64
+        # arrays at all. What changes for other jax code in the same process: Python scalars
+        # and NumPy float64 arrays given to jax without a dtype become 64-bit instead of
+        # 32-bit. gradcore always passes explicit dtypes, so its own results do not depend on it.
+        jax.config.update("jax_enable_x64", True)
+        self._devices = {}
+        for d in jax.devices() + ([] if jax.devices()[0].platform == "cpu" else jax.devices("cpu")):
+            self._devices.setdefault(_device_name(d), d)
+
+    def devices(self):
+        return list(self._devices)
+
+    def default_device(self):
+        return next(iter(self._devices))
+
+    def version(self):
+        return jax.__version__
+
+    def memory_capacity(self, device):
+        if device == "cpu":
+            return None
+        stats = self._devices[device].memory_stats()  # None where the platform keeps no statistics
+        return stats.get("bytes_limit") if stats else None
+
+    def _place(self, array, device):
+        return array if device is None else jax.device_put(array, self._devices[device])
+
+    def asarray(self, value, dtype, device=None):
+        return self._place(jnp.asarray(value, dtype=dtype.as_numpy_dtype), device)
+
+    def to_numpy(self, x):
+        return np.asarray(x)
+
+    def dtype_of(self, x):
+        return dtypes.as_dtype(x.dtype)
+
+    def device_of(self, x):
+        return _device_name(next(iter(x.devices())))
+
+    def cast(self, x, dtype):
+        return x.astype(dtype.as_numpy_dtype)
