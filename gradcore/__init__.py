@@ -22,7 +22,7 @@ from gradcore.engine.dtypes import (
     DType,
     as_dtype,
     bfloat16,
-    bool_ as bool,  # noqa: A001 - gc.bool mirrors tf.bool
+    bool_ as bool,
     float16,
     float32,
     float64,
@@ -48,10 +48,10 @@ from gradcore.engine.custom_gradient import custom_gradient
 from gradcore.engine.module import Module
 
 # ---- ops ----
-from gradcore.ops import operators  # noqa: F401 - attaches +, *, @, [] ... to Tensor and Variable
-from gradcore.ops.creation_ops import constant, eye, fill, ones, ones_like, range, zeros, zeros_like  # noqa: A004
+from gradcore.ops import operators
+from gradcore.ops.creation_ops import constant, eye, fill, ones, ones_like, range, zeros, zeros_like
 from gradcore.ops.math_ops import (
-    abs,  # noqa: A004
+    abs,
     add,
     add_n,
     cast,
@@ -73,8 +73,8 @@ from gradcore.ops.math_ops import (
     multiply,
     negative,
     not_equal,
-    pow,  # noqa: A004
-    round,  # noqa: A004
+    pow,
+    round,
     sigmoid,
     sign,
     sin,
@@ -118,7 +118,7 @@ from gradcore.ops.linalg_ops import matmul
 from gradcore.ops.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value
 
 # ---- TensorFlow's namespaces ----
-from gradcore import autodiff, linalg, math, nn, random  # noqa: A004
+from gradcore import autodiff, linalg, math, nn, random
 
 # ---- the Keras-style training toolkit ----
 from gradcore import data, debugging, initializers, layers, losses, metrics, optimizers, regularizers

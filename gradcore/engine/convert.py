@@ -3,7 +3,7 @@
 Python scalars and nested lists of them are *weakly typed*: when an op meets
 one beside a tensor it takes that tensor's dtype (``x * 2.0`` stays float32).
 On their own they get TensorFlow's defaults: float32, int32, bool. NumPy
-arrays and scalars keep their dtype (``np.float64(1)`` is float64, #134).
+arrays and scalars keep their dtype (``np.float64(1)`` is float64).
 """
 
 import contextlib
@@ -77,7 +77,7 @@ def check_fits(value, dtype, op_name):
 
 
 # Raw arrays of Python scalars met by ops (the 2.0 in x * 2.0), per dtype, backend and device.
-# Sharing them is safe because nothing mutates a raw array in place (backend.py's contract).
+# Sharing them is safe because nothing mutates a raw array in place (the kernel contract, gradcore/plugin/contract.py).
 _scalar_arrays = {}
 _SCALAR_CACHE_SIZE = 1024
 
@@ -178,7 +178,7 @@ class _DeviceScopes(threading.local):
 
 
 _device_scopes = _DeviceScopes()
-_TF_SPELLING = re.compile(r"^/?(?:job:[^/]+/)?(?:replica:\d+/)?(?:task:\d+/)?(?:device:)?(cpu|gpu|tpu)(?::(\d+))?$", re.I)
+_TF_SPELLING = re.compile(r"^/?(?:job:[^/]+/)?(?:replica:\d+/)?(?:task:\d+/)?(?:device:)?(cpu|gpu|tpu)(?::(\d+))?$", re.IGNORECASE)
 
 
 def canonical_device(name):

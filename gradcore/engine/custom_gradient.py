@@ -1,10 +1,11 @@
-"""``gc.custom_gradient``: a function that brings its own gradient (TF_SEMANTICS.md 1.7).
+"""``gc.custom_gradient``: a function that brings its own gradient, as ``tf.custom_gradient``.
 
 The decorated ``f(*args, **kwargs)`` returns ``(outputs, grad_fn)``. ``f`` runs
 with every tape paused; the call is then recorded as ONE node whose rule is
 ``grad_fn``, with the positional tensor arguments (and the variables ``f`` read
 that were not arguments) as its inputs. ``grad_fn`` runs on the backward pass,
-where any outer tape records its ops, so second derivatives work (#105).
+where any outer tape records its ops, so second derivatives work
+(test_custom_gradient.py::test_second_order_through_a_custom_gradient).
 """
 
 import functools
@@ -38,7 +39,7 @@ def custom_gradient(f=None):
             raise TypeError(
                 "@gc.custom_gradient grad_fn must accept keyword argument 'variables', since function "
                 f"uses variables: {variables}"
-            )  # 98
+            )  # as TF: raised at call time, even with no tape active
         flat = [to_tensor(y) for y in nest.flatten(result)]
         outputs = tuple(Tensor(y._value, y._dtype, y._backend) for y in flat)
         if state.recording:
@@ -62,7 +63,7 @@ def _accepts_variables(grad_fn):
 
 
 def _variables_read(watcher, args):
-    """Trainable variables ``f`` read that were not passed as arguments (#101), first-read order."""
+    """Trainable variables ``f`` read that were not passed as arguments (arguments are inputs), first-read order."""
     passed = {id(a) for a in args if isinstance(a, Variable)}
     seen, variables = set(), []
     for v in watcher:
@@ -78,7 +79,7 @@ def _rule(grad_fn, num_inputs, variables, name):
             input_grads, variable_grads = grad_fn(*dys, variables=variables)
             variable_grads = list(variable_grads)
             if len(variable_grads) != len(variables):
-                raise ValueError("Must return gradient for each variable from @custom_gradient grad_fn.")  # 100
+                raise ValueError("Must return gradient for each variable from @custom_gradient grad_fn.")
         else:
             input_grads, variable_grads = grad_fn(*dys), []
         input_grads = list(input_grads) if isinstance(input_grads, (list, tuple)) else [input_grads]
@@ -86,7 +87,7 @@ def _rule(grad_fn, num_inputs, variables, name):
             raise ValueError(
                 f"custom_gradient function expected to return {num_inputs} gradients, but returned "
                 f"{len(input_grads)} instead."
-            )  # 99
+            )
         grads = input_grads + variable_grads
         return [None if g is None else to_tensor(g, x._dtype if not isinstance(g, Tensor) else None, x._backend)
                 for g, x in zip(grads, op.inputs)]

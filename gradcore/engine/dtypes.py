@@ -1,10 +1,10 @@
 """gradcore's dtypes and its one promotion rule.
 
 The rule is TensorFlow's: the two operands of a binary op must have the same
-dtype, and nothing is promoted implicitly (TF_SEMANTICS.md #130). Python
+dtype, and nothing is promoted implicitly (docs/deviations.md, dtypes). Python
 scalars are the exception: they are weakly typed and take the dtype of the
 tensor they meet, so ``x * 2.0`` keeps ``x.dtype`` (as in JAX and Keras 3).
-A Python float meeting an integer tensor is an error, as in TensorFlow (#144).
+A Python float meeting an integer tensor is an error, as in TensorFlow.
 """
 
 import numpy as np
@@ -15,7 +15,7 @@ from gradcore.errors import DTypeError
 class DType:
     """A dtype: a name plus the facts the core needs to decide rules."""
 
-    __slots__ = ("name", "kind", "itemsize")
+    __slots__ = ("itemsize", "kind", "name")
 
     def __init__(self, name, kind, itemsize):
         self.name = name

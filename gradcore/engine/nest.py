@@ -1,7 +1,7 @@
 """Flattening and rebuilding nested lists, tuples and dicts, as ``tf.nest``.
 
 Dicts flatten in sorted key order; the types of lists, tuples and dicts are kept
-when a structure is rebuilt (TF_SEMANTICS.md #38). Everything else is a leaf.
+when a structure is rebuilt, as TF's tape does for nested sources. Everything else is a leaf.
 """
 
 

@@ -23,7 +23,7 @@ state = _State()
 class Node:
     """One recorded op. Exposes TensorFlow's ``op`` interface to gradient functions."""
 
-    __slots__ = ("type", "inputs", "outputs", "attrs", "rule", "_reachable")
+    __slots__ = ("_reachable", "attrs", "inputs", "outputs", "rule", "type")
 
     def __init__(self, op_type, inputs, outputs, attrs, rule):
         self.type = op_type

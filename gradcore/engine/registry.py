@@ -14,7 +14,7 @@ _rules = {}  # op type -> (gradient function or None for no_gradient, where, reg
 
 
 class RegisterGradient:
-    """Decorator registering the gradient function of op type ``op_type`` (#108, #109)."""
+    """Decorator registering the gradient function of op type ``op_type`` (a name registered twice is a KeyError)."""
 
     def __init__(self, op_type):
         if not isinstance(op_type, str):
@@ -27,7 +27,7 @@ class RegisterGradient:
 
 
 def no_gradient(op_type):
-    """Declare ops of ``op_type`` non-differentiable: they give None gradients (#116)."""
+    """Declare ops of ``op_type`` non-differentiable: they give None gradients."""
     if not isinstance(op_type, str):
         raise TypeError("op_type must be a string")
     caller = sys._getframe(1)  # not inspect.stack(): that reads every frame's source, slowing `import gradcore`
@@ -50,7 +50,7 @@ def _caller_location(fn):
 
 
 def get_gradient_function(op_type):
-    """The rule for ``op_type``; None for a no_gradient op; LookupError if unregistered (#63)."""
+    """The rule for ``op_type``; None for a no_gradient op; LookupError if unregistered, as TF."""
     try:
         return _rules[op_type][0]
     except KeyError:

@@ -10,7 +10,7 @@ import numpy as np
 class Tensor:
     """An immutable array on one backend. Create with ``gc.constant`` or any op."""
 
-    __slots__ = ("_value", "_dtype", "_backend", "__weakref__")
+    __slots__ = ("__weakref__", "_backend", "_dtype", "_value")
     # Make NumPy defer to our reflected operators (np_array * tensor -> Tensor).
     __array_priority__ = 100
 

@@ -10,18 +10,18 @@ lets ``gc.function`` swap the slot for a traced value (DESIGN.md section 6).
 import numpy as np
 
 from gradcore.engine.convert import is_weak, to_tensor
-from gradcore.ops.creation_ops import constant
-from gradcore.ops.kernels import call_kernel
 from gradcore.engine.recording import record_variable_read, state
 from gradcore.engine.registry import RegisterGradient
 from gradcore.engine.tensor import Tensor, _Ref
 from gradcore.errors import DTypeError, ShapeError
+from gradcore.ops.creation_ops import constant
+from gradcore.ops.kernels import call_kernel
 
 
 class Variable:
     """A named, mutable tensor, as ``tf.Variable``. Trainable ones are watched by tapes."""
 
-    __slots__ = ("_value", "_dtype", "_backend", "_name", "_trainable", "__weakref__")
+    __slots__ = ("__weakref__", "_backend", "_dtype", "_name", "_trainable", "_value")
     __array_priority__ = 100
 
     def __init__(self, initial_value=None, trainable=None, name=None, dtype=None, shape=None):
@@ -81,7 +81,7 @@ class Variable:
         return tensor._value
 
     def assign(self, value, use_locking=False, name=None, read_value=True):
-        """Replace the value (same shape and dtype). Not differentiable (#60, #61)."""
+        """Replace the value (same shape and dtype). Not differentiable, as in TF: only later reads are recorded."""
         self._value = self._checked_raw(value, "Variable.assign")
         return self if read_value else None
 

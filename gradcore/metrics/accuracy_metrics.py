@@ -19,19 +19,19 @@ def accuracy(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """1.0 where y_true equals (y_pred > threshold), else 0.0; the threshold is strict (#211)."""
+    """1.0 where y_true equals (y_pred > threshold), else 0.0; the threshold is strict."""
     y_true, y_pred = _paired("gc.metrics.binary_accuracy", y_true, y_pred)
     return _as_float(equal(y_true, cast(greater(y_pred, float(threshold)), y_pred.dtype)))
 
 
 def categorical_accuracy(y_true, y_pred):
-    """1.0 where argmax(y_true) == argmax(y_pred) along the last axis; ties pick the first index (#212)."""
+    """1.0 where argmax(y_true) == argmax(y_pred) along the last axis; ties pick the first index."""
     y_true, y_pred = _paired("gc.metrics.categorical_accuracy", y_true, y_pred)
     return _as_float(equal(argmax(y_true, -1), argmax(y_pred, -1)))
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    """1.0 where the integer label y_true == argmax(y_pred) along the last axis (#213).
+    """1.0 where the integer label y_true == argmax(y_pred) along the last axis.
 
     Labels have the predictions' shape without the class axis, or with a class axis of 1.
     """
@@ -46,14 +46,14 @@ def _as_float(matches):
 
 
 class Accuracy(MeanMetricWrapper):
-    """How often predictions equal labels exactly (#210)."""
+    """How often predictions equal labels exactly."""
 
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
-    """How often (y_pred > threshold) equals the binary label (#211)."""
+    """How often (y_pred > threshold) equals the binary label."""
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         if not 0 < threshold < 1:
@@ -63,14 +63,14 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
-    """How often argmax of the predictions picks the one-hot label's class (#212)."""
+    """How often argmax of the predictions picks the one-hot label's class."""
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
-    """How often argmax of the predictions is the integer label (#213)."""
+    """How often argmax of the predictions is the integer label."""
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)

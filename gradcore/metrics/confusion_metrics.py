@@ -1,9 +1,9 @@
 """Precision, Recall and AUC: weighted confusion-matrix counts at fixed thresholds.
 
-A prediction is positive at threshold t when it is strictly greater than t
-(#215), and a label is positive when it is nonzero. Counts are sums of sample
-weights, accumulated in Variables named as Keras names them (#221); results
-divide them with divide_no_nan, so a metric with no data reads 0 (#220).
+A prediction is positive at threshold t when it is strictly greater than t,
+and a label is positive when it is nonzero. Counts are sums of sample
+weights, accumulated in Variables named as Keras names them; results
+divide them with divide_no_nan, so a metric with no data reads 0.
 """
 
 import numpy as np
@@ -122,7 +122,7 @@ def _parse_thresholds(thresholds, default):
 
 class _TruePositiveRatio(Metric):
     """tp / (tp + errors) at each threshold: Precision's errors are the false positives, Recall's the
-    false negatives. One threshold gives a scalar result, several a vector (#215)."""
+    false negatives. One threshold gives a scalar result, several a vector."""
 
     _errors = None  # the name of the count in the denominator beside true_positives
 
@@ -150,13 +150,13 @@ class _TruePositiveRatio(Metric):
 
 
 class Precision(_TruePositiveRatio):
-    """tp / (tp + fp): how many of the predicted positives are positive (#214, #215)."""
+    """tp / (tp + fp): how many of the predicted positives are positive."""
 
     _errors = "false_positives"
 
 
 class Recall(_TruePositiveRatio):
-    """tp / (tp + fn): how many of the positives are predicted positive (#216)."""
+    """tp / (tp + fn): how many of the positives are predicted positive."""
 
     _errors = "false_negatives"
 
@@ -166,7 +166,7 @@ class AUC(Metric):
 
     The thresholds are ``num_thresholds`` evenly spaced in [0, 1], or the given ``thresholds``,
     with the end points moved to -EPSILON and 1 + EPSILON so predictions of exactly 0 and 1
-    fall inside (#217). 'interpolation' uses the trapezoidal rule for ROC, and for PR Keras's
+    fall inside. 'interpolation' uses the trapezoidal rule for ROC, and for PR Keras's
     interpolation of true and false positives (Davis & Goadrich 2006, ``_interpolated_pr_auc``).
     """
 
@@ -192,7 +192,7 @@ class AUC(Metric):
 
     @property
     def thresholds(self):
-        """The thresholds used, end points included (#217)."""
+        """The thresholds used, end points included."""
         return list(self._thresholds)
 
     def update_state(self, y_true, y_pred, sample_weight=None):

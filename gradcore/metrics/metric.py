@@ -39,12 +39,12 @@ class Metric:
 
     @property
     def dtype(self):
-        """The dtype of the state and of ``result()`` (float32 unless given, #223)."""
+        """The dtype of the state and of ``result()`` (float32 unless given)."""
         return self._dtype
 
     @property
     def variables(self):
-        """The state variables, in the order they were added (#221)."""
+        """The state variables, in the order they were added."""
         return list(self._variables)
 
     def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
@@ -65,12 +65,12 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must implement result")
 
     def reset_state(self):
-        """Zero every state variable. (Keras 3 has no ``reset_states``, #222.)"""
+        """Zero every state variable. (Keras 3 has no ``reset_states``.)"""
         for variable in self._variables:
             variable.assign(zeros_like(variable))
 
     def __call__(self, *args, **kwargs):
-        """``update_state(...)`` then ``result()`` (#208)."""
+        """``update_state(...)`` then ``result()``."""
         self.update_state(*args, **kwargs)
         return self.result()
 

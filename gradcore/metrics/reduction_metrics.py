@@ -2,7 +2,7 @@
 
 Values are reduced to one per sample before weighting (Keras 3's
 ``reduce_to_samplewise_values``): Mean counts samples, or sums their weights,
-so 2-D values without weights give the mean of the row means (#207).
+so 2-D values without weights give the mean of the row means.
 """
 
 from gradcore.losses import align_ranks
@@ -32,7 +32,7 @@ def reduce_to_samplewise_values(metric, values, sample_weight, reduce_fn):
 
 
 class Sum(Metric):
-    """The (weighted) sum of every value seen: ``Sum()([1, 3, 5, 7]) == 16`` (#209)."""
+    """The (weighted) sum of every value seen: ``Sum()([1, 3, 5, 7]) == 16``."""
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -49,7 +49,7 @@ class Sum(Metric):
 
 
 class Mean(Metric):
-    """The (weighted) mean of the values seen: total / count, 0 before any update (#204-#207)."""
+    """The (weighted) mean of the values seen: total / count, 0 before any update."""
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)

@@ -14,12 +14,12 @@ from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
-from gradcore.ops.kernels import run_kernel
-from gradcore.ops.operands import normalize_single_axis, same_backend, shape_tuple
-from gradcore.ops.rules import unbroadcast
 from gradcore.ops.indexing_ops import getitem
+from gradcore.ops.kernels import run_kernel
 from gradcore.ops.math_ops import equal, where
+from gradcore.ops.operands import normalize_single_axis, same_backend, shape_tuple
 from gradcore.ops.reduction_ops import reduce_sum
+from gradcore.ops.rules import unary_rule, unbroadcast
 
 
 def _shape_tuple(api, shape):
@@ -68,12 +68,10 @@ def _resolve_reshape(old_shape, shape):
     return shape
 
 
-@RegisterGradient("Reshape")
-def _reshape_grad(op, dy):
-    return reshape(dy, op.inputs[0].shape)
+unary_rule("Reshape", lambda dy, x, y: reshape(dy, x.shape))
 
 
-def broadcast_to(input, shape, name=None):  # noqa: A002 - TensorFlow's name
+def broadcast_to(input, shape, name=None):
     """``input`` broadcast to ``shape`` by NumPy's rules."""
     x = to_tensor(input, op_name="gc.broadcast_to")
     shape = shape_tuple("gc.broadcast_to", shape)
@@ -92,9 +90,7 @@ def broadcast_to(input, shape, name=None):  # noqa: A002 - TensorFlow's name
     return y
 
 
-@RegisterGradient("BroadcastTo")
-def _broadcast_to_grad(op, dy):
-    return unbroadcast(dy, op.inputs[0].shape)
+unary_rule("BroadcastTo", lambda dy, x, y: unbroadcast(dy, x.shape))
 
 
 def transpose(a, perm=None, name=None):
@@ -124,7 +120,7 @@ def _transpose_grad(op, dy):
     return transpose(dy, inverse)
 
 
-def expand_dims(input, axis, name=None):  # noqa: A002 - TensorFlow's name
+def expand_dims(input, axis, name=None):
     """Insert a length-1 axis at ``axis`` (negative counts from the end of the result)."""
     x = to_tensor(input, op_name="gc.expand_dims")
     shape = list(x.shape)
@@ -133,7 +129,7 @@ def expand_dims(input, axis, name=None):  # noqa: A002 - TensorFlow's name
     return reshape(x, shape)
 
 
-def squeeze(input, axis=None, name=None):  # noqa: A002 - TensorFlow's name
+def squeeze(input, axis=None, name=None):
     """Remove length-1 axes (all of them, or those in ``axis``)."""
     x = to_tensor(input, op_name="gc.squeeze")
     shape = x.shape
@@ -147,7 +143,7 @@ def squeeze(input, axis=None, name=None):  # noqa: A002 - TensorFlow's name
     return reshape(x, [n for i, n in enumerate(shape) if i not in axes])
 
 
-def identity(input, name=None):  # noqa: A002 - TensorFlow's name
+def identity(input, name=None):
     """A new tensor with the same value; gradients pass straight through.
 
     Inside a ``gc.device`` scope naming another device, the value is copied there:
@@ -176,8 +172,8 @@ def _identity_grad(op, dy):
     return _copy_to(dy, source._backend.device_of(source._value))
 
 
-def stop_gradient(input, name=None):  # noqa: A002 - TensorFlow's name
-    """The same value, cut off from every tape: nothing flows back through it (#51)."""
+def stop_gradient(input, name=None):
+    """The same value, cut off from every tape: nothing flows back through it."""
     x = to_tensor(input, op_name="gc.stop_gradient")
     return Tensor(x._value, x._dtype, x._backend)
 
@@ -314,7 +310,7 @@ def unstack(value, num=None, axis=0, name=None):
 # ---- tiling and padding ---------------------------------------------------------------------
 
 
-def tile(input, multiples, name=None):  # noqa: A002 - TensorFlow's name
+def tile(input, multiples, name=None):
     """``input`` repeated ``multiples[i]`` times along each axis i."""
     x = to_tensor(input, op_name="gc.tile")
     multiples = _shape_tuple("gc.tile", multiples)

@@ -10,8 +10,8 @@ from gradcore.engine.convert import check_fits, current_device, infer_dtype, is_
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import InvalidArgumentError
 from gradcore.ops.array_ops import broadcast_to
-from gradcore.ops.math_ops import cast
 from gradcore.ops.kernels import run_kernel
+from gradcore.ops.math_ops import cast
 from gradcore.ops.operands import new_shape, shape_tuple
 from gradcore.plugin import discovery as plugins
 
@@ -70,17 +70,17 @@ def _like(api, kernel, input, dtype):
     return run_kernel(api, backend, kernel, dtype, tuple(x._value.shape), dtype, backend.device_of(x._value))
 
 
-def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's name
+def zeros_like(input, dtype=None, name=None):
     """Zeros with the shape (and by default dtype) of ``input``."""
     return _like("gc.zeros_like", "zeros", input, dtype)
 
 
-def ones_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's name
+def ones_like(input, dtype=None, name=None):
     """Ones with the shape (and by default dtype) of ``input``."""
     return _like("gc.ones_like", "ones", input, dtype)
 
 
-def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 - TensorFlow's name
+def range(start, limit=None, delta=1, dtype=None, name="range"):
     """``[start, start+delta, ...)`` up to ``limit``; ``range(n)`` counts from 0, as ``tf.range``.
 
     Without ``dtype`` the widest argument dtype wins in TensorFlow's order int32 < int64 <

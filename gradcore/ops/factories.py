@@ -12,6 +12,7 @@ from gradcore.engine.tensor import Tensor
 from gradcore.ops.kernels import run_kernel
 from gradcore.ops.operands import FLOAT, NUMERIC, broadcast_shape, check_kind, operands
 
+
 def unary_op(op_type, kernel, kinds=FLOAT, result_dtype=None, api=None, doc=None):
     """An elementwise op of one input whose kernel is ``backend.<kernel>``."""
     api = api or f"gc.{kernel}"

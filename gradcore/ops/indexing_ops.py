@@ -1,9 +1,10 @@
 """Indexing: basic slicing (``x[1:3, None, ..., -1]``), gather, and their adjoints.
 
 Keys and indices are checked here, in the core, so every backend raises the
-same error for an index out of range. Gradients are dense (TF_SEMANTICS.md,
-deviations): slicing scatters ``dy`` into zeros, and gather's gradient is the
-segment sum in which duplicate indices add up (#85, #86, #89, #90).
+same error for an index out of range. Gradients are dense (docs/deviations.md,
+"Gradients are always dense"): slicing scatters ``dy`` into zeros, and gather's
+gradient is the segment sum in which duplicate indices add up, where TF would
+return IndexedSlices.
 """
 
 import operator
@@ -164,7 +165,7 @@ def _gather(p, idx, axis):
 
 @RegisterGradient("GatherV2")
 def _gather_grad(op, dy):
-    """Dense: params row i gets the sum of the dy rows gathered from it (#85, #86, #89, #90)."""
+    """Dense: params row i gets the sum of the dy rows gathered from it (duplicate indices add up)."""
     params, indices = op.inputs
     axis, k = op.get_attr("axis"), indices.ndim
     # Bring the gathered axes to the front, sum them into rows, put the row axis back.

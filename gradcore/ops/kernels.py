@@ -17,8 +17,8 @@ import os
 import threading
 
 from gradcore.engine.tensor import Tensor
-from gradcore.plugin.contract import composite_view
 from gradcore.errors import GradcoreError, InvalidArgumentError, ResourceExhaustedError
+from gradcore.plugin.contract import composite_view
 
 # True while some interceptor is active in some thread; only then is the slow path consulted.
 _intercepting = False
@@ -67,7 +67,7 @@ def call_kernel(api, backend, kernel, *args):
 class KernelCall:
     """What an interceptor sees: the op's public name, the backend, the kernel's name and its arguments."""
 
-    __slots__ = ("api", "backend", "kernel", "args")
+    __slots__ = ("api", "args", "backend", "kernel")
 
     def __init__(self, api, backend, kernel, args):
         self.api, self.backend, self.kernel, self.args = api, backend, kernel, args
@@ -157,7 +157,7 @@ if os.environ.get("GRADCORE_FORCE_COMPOSITES") == "1":
 
 # ---- errors ----------------------------------------------------------------------------------
 
-_OUT_OF_MEMORY_WORDS = ("out of memory", "resource_exhausted", "unable to allocate", "cannot allocate memory")
+_OUT_OF_MEMORY_WORDS = ("out of memory", "outofmemory", "resource_exhausted", "unable to allocate", "cannot allocate memory")
 
 
 def kernel_error(api, backend, kernel, args, exc):
@@ -189,5 +189,5 @@ def kernel_error(api, backend, kernel, args, exc):
 def _dtype_name(backend, array):
     try:
         return backend.dtype_of(array).name
-    except Exception:  # a dtype gradcore does not know (the backend made it): say what the library calls it
+    except (GradcoreError, KeyError, TypeError, ValueError):  # a dtype gradcore lacks: say the library's name
         return str(getattr(array, "dtype", "?"))

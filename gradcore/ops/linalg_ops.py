@@ -2,12 +2,11 @@
 
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
-from gradcore.engine.registry import RegisterGradient
 from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.ops.array_ops import transpose
 from gradcore.ops.kernels import run_kernel
 from gradcore.ops.operands import NUMERIC, broadcast_shape, check_kind, operands
-from gradcore.ops.rules import unbroadcast
+from gradcore.ops.rules import broadcasting_rule
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):
@@ -65,11 +64,6 @@ def _transposed(api, label, t, transpose, adjoint):
     return matrix_transpose(t) if transpose or adjoint else t
 
 
-@RegisterGradient("BatchMatMulV2")
-def _matmul_grad(op, dy):
-    """d(a @ b) = dy @ b^T for a and a^T @ dy for b, each summed over broadcast batch axes."""
-    a, b = op.inputs
-    return (
-        unbroadcast(matmul(dy, b, transpose_b=True), a.shape) if op.needs_gradient(0) else None,
-        unbroadcast(matmul(a, dy, transpose_a=True), b.shape) if op.needs_gradient(1) else None,
-    )
+# d(a @ b) = dy @ b^T for a and a^T @ dy for b, each summed over broadcast batch axes.
+broadcasting_rule("BatchMatMulV2", lambda dy, a, b, z: matmul(dy, b, transpose_b=True),
+                  lambda dy, a, b, z: matmul(a, dy, transpose_a=True))

@@ -11,8 +11,8 @@ import math
 from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
-from gradcore.errors import InvalidArgumentError
 from gradcore.engine.registry import RegisterGradient, no_gradient
+from gradcore.errors import InvalidArgumentError
 from gradcore.ops.factories import backward_op, binary_op, unary_op
 from gradcore.ops.kernels import run_kernel
 from gradcore.ops.operands import ANY, BOOL, FLOAT, NUMERIC, broadcast_shape, check_kind, operands, same_backend
@@ -58,7 +58,7 @@ def floormod(x, y, name=None):
     return _floormod(x, y)
 
 
-def pow(x, y, name=None):  # noqa: A001 - TensorFlow's name
+def pow(x, y, name=None):
     """x ** y elementwise; integers to negative integer powers are an error, as in TensorFlow."""
     x, y = operands(x, y, "gc.pow")
     if x._dtype.kind == "int" and _any_host(y, lambda v: v < 0):
@@ -108,7 +108,7 @@ broadcasting_rule("Pow", _pow_grad_base, _pow_grad_exponent)
 
 @RegisterGradient("Maximum")
 def _maximum_grad(op, dy):
-    """The gradient goes to x where x >= y (ties to the first argument, #66), else to y."""
+    """The gradient goes to x where x >= y (ties to the first argument, as TF), else to y."""
     x, y = op.inputs
     return _select_grads(greater_equal(x, y), dy, x, y)
 
@@ -131,7 +131,7 @@ no_gradient("FloorDiv")
 
 # ---- one-input math -------------------------------------------------------------------------
 
-abs = unary_op("Abs", "abs", NUMERIC, api="gc.abs")  # noqa: A001 - TensorFlow's name
+abs = unary_op("Abs", "abs", NUMERIC, api="gc.abs")
 sign = unary_op("Sign", "sign", NUMERIC, api="gc.sign")
 square = unary_op("Square", "square", NUMERIC, api="gc.square")
 sqrt = unary_op("Sqrt", "sqrt", FLOAT, api="gc.sqrt")
@@ -149,7 +149,7 @@ sigmoid = unary_op("Sigmoid", "sigmoid", FLOAT, api="gc.sigmoid")
 erf = unary_op("Erf", "erf", FLOAT, api="gc.math.erf")
 floor = unary_op("Floor", "floor", FLOAT, api="gc.floor")
 ceil = unary_op("Ceil", "ceil", FLOAT, api="gc.math.ceil")
-round = unary_op("Round", "round", NUMERIC, api="gc.round")  # noqa: A001 - TensorFlow's name
+round = unary_op("Round", "round", NUMERIC, api="gc.round")
 is_finite = unary_op("IsFinite", "isfinite", FLOAT, dtypes.bool_, api="gc.math.is_finite")
 is_nan = unary_op("IsNan", "isnan", FLOAT, dtypes.bool_, api="gc.math.is_nan")
 
@@ -267,7 +267,7 @@ def cast(x, dtype, name=None):
 
 @RegisterGradient("Cast")
 def _cast_grad(op, dy):
-    """Cast back to the source dtype; no gradient into non-float sources (#65, #129)."""
+    """Cast back to the source dtype; no gradient into non-float sources, as TF's _CastGrad."""
     source = op.inputs[0]
     if not (source.dtype.is_floating and dy.dtype.is_floating):
         return None
@@ -292,7 +292,7 @@ def add_n(inputs, name=None):
 
 
 def divide_no_nan(x, y, name=None):
-    """x / y, and 0 where y == 0, as ``tf.math.divide_no_nan`` (a metric with no data reads 0, #205)."""
+    """x / y, and 0 where y == 0, as ``tf.math.divide_no_nan`` (a metric with no data reads 0)."""
     empty = equal(y, 0)
     return where(empty, 0.0, divide(x, where(empty, 1.0, y)))
 

@@ -15,7 +15,6 @@ from gradcore.errors import DTypeError, ShapeError
 from gradcore.ops.array_ops import expand_dims
 from gradcore.ops.factories import backward_op, unary_op
 from gradcore.ops.kernels import run_kernel
-from gradcore.ops.operands import FLOAT, NUMERIC, check_in_range, check_kind, normalize_single_axis, operands
 from gradcore.ops.math_ops import (
     add,
     erf,
@@ -31,7 +30,9 @@ from gradcore.ops.math_ops import (
     tanh,
     where,
 )
+from gradcore.ops.operands import FLOAT, NUMERIC, check_in_range, check_kind, normalize_single_axis, operands
 from gradcore.ops.reduction_ops import reduce_sum
+from gradcore.ops.rules import unary_rule
 
 # ---- activations ---------------------------------------------------------------------------
 
@@ -40,10 +41,8 @@ relu_grad = backward_op("ReluGrad", "relu_grad")
 softplus = unary_op("Softplus", "softplus", FLOAT, api="gc.nn.softplus", doc="log(1 + exp(features)), stable in |x|.")
 
 
-@RegisterGradient("Relu")
-def _relu_grad(op, dy):
-    """d relu(x) = 1 where x > 0, else 0 (also at 0, #66); y > 0 exactly where x > 0."""
-    return relu_grad(op.outputs[0], dy)
+# d relu(x) = 1 where x > 0, else 0 (also at 0, as TF); y > 0 exactly where x > 0.
+unary_rule("Relu", lambda dy, x, y: relu_grad(y, dy))
 
 
 @RegisterGradient("ReluGrad")
@@ -53,10 +52,7 @@ def _relu_grad_grad(op, g):
     return None, relu_grad(y, g)
 
 
-@RegisterGradient("Softplus")
-def _softplus_grad(op, dy):
-    """d softplus(x) = sigmoid(x)."""
-    return multiply(dy, sigmoid(op.inputs[0]))
+unary_rule("Softplus", lambda dy, x, y: multiply(dy, sigmoid(x)))  # d softplus(x) = sigmoid(x)
 
 
 def leaky_relu(features, alpha=0.2, name=None):

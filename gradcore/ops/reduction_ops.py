@@ -203,7 +203,7 @@ def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
 
 
 def _arg_reduction(op_type, kernel, api):
-    def op(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002 - TensorFlow's name
+    def op(input, axis=None, output_type=dtypes.int64, name=None):
         x = to_tensor(input, op_name=api)
         check_kind(api, x, NUMERIC)
         axis = normalize_single_axis(api, 0 if axis is None else axis, x.ndim)

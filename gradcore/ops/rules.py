@@ -7,6 +7,7 @@ their rule with one helper call beside the op; complex rules keep the
 
 from gradcore.engine.registry import RegisterGradient
 
+
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: the adjoint of broadcasting ``shape`` up to grad's shape."""
     grad_shape = tuple(grad._value.shape)

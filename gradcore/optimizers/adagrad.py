@@ -1,4 +1,4 @@
-"""``gc.optimizers.Adagrad``: Keras 3's Adagrad, epsilon inside the square root (K-ADAG)."""
+"""``gc.optimizers.Adagrad``: Keras 3's Adagrad (keras/src/optimizers/adagrad.py), epsilon inside the square root."""
 
 from gradcore.initializers import Constant
 from gradcore.ops.math_ops import sqrt, square
@@ -6,11 +6,11 @@ from gradcore.optimizers.optimizer import Optimizer, checked_float, through_floa
 
 
 class Adagrad(Optimizer):
-    """acc <- acc + g^2;  w <- w - lr * g / sqrt(acc + epsilon)   (TF_SEMANTICS.md section 3).
+    """acc <- acc + g^2;  w <- w - lr * g / sqrt(acc + epsilon), as Keras 3 computes it.
 
     The accumulators start at ``initial_accumulator_value`` rounded to float32, as Keras'
     Constant initializer casts it; optax's adagrad is the same rule, torch.optim's puts
-    epsilon outside the root and starts at 0 (table 3.1).
+    epsilon outside the root and starts at 0.
     """
 
     _hyperparameters = ("initial_accumulator_value", "epsilon")

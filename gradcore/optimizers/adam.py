@@ -1,11 +1,11 @@
-"""``gc.optimizers.Adam`` and ``AdamW``: Keras 3's Adam with "epsilon hat" (K-ADAM, K-ADAMW)."""
+"""``gc.optimizers.Adam`` and ``AdamW``: Keras 3's Adam with "epsilon hat" (keras/src/optimizers/adam.py, adamw.py)."""
 
 from gradcore.ops.math_ops import cast, maximum, sqrt, square
 from gradcore.optimizers.optimizer import Optimizer, checked_float, through_float32
 
 
 class Adam(Optimizer):
-    """Adam, as Keras 3 computes it (TF_SEMANTICS.md section 3), t = iterations + 1:
+    """Adam, as Keras 3 computes it, t = iterations + 1:
 
         alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
         m <- m + (g - m) * (1 - beta_1);  v <- v + (g^2 - v) * (1 - beta_2)
@@ -13,7 +13,7 @@ class Adam(Optimizer):
         w <- w - alpha * m / (sqrt(v) + epsilon)
 
     epsilon is added to the *uncorrected* sqrt(v) ("epsilon hat"), so with epsilon > 0 the
-    steps differ slightly from torch.optim's and optax's (table 3.1). The bias-correction
+    steps differ slightly from torch.optim's and optax's, which add it to the corrected one. The bias-correction
     powers use float32-rounded betas, as Keras' ops.cast does; the moment updates use the
     exact Python 1 - beta. ``Adam(weight_decay=x)`` is ``AdamW(weight_decay=x)``.
     """
@@ -60,5 +60,5 @@ class AdamW(Adam):
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
-        checked_float("weight_decay", weight_decay)  # required here (#184); optional in Adam
+        checked_float("weight_decay", weight_decay)  # Keras' AdamW refuses weight_decay=None; optional in Adam
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs)

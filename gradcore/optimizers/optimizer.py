@@ -1,8 +1,8 @@
-"""``gc.optimizers.Optimizer``: the Keras 3 optimizer contract (TF_SEMANTICS.md 1.13, 2.3, 3).
+"""``gc.optimizers.Optimizer``: the Keras 3 optimizer contract (keras/src/optimizers/base_optimizer.py).
 
 A subclass creates its slot variables in ``build`` and moves one variable in
-``update_step``. Everything around that happens here, in Keras' order (the
-paragraph after #203):
+``update_step``. Everything around that happens here, in the order of Keras'
+``BaseOptimizer.apply``:
 
     drop None gradients -> check each gradient against its variable (backend, shape) ->
     build -> unscale (loss_scale_factor) -> clip -> per variable: cast the gradient to the
@@ -45,14 +45,18 @@ def through_float32(value):
     Keras casts some Python hyperparameters with ``ops.cast(value, variable.dtype)``, which
     on TensorFlow makes a float32 tensor first: even a float64 variable sees the
     float32-rounded SGD momentum, weight decay, Adam betas in the bias-correction powers and
-    Adagrad's initial accumulator (TF_SEMANTICS.md section 3, "Float detail"). Handed to an op
+    Adagrad's initial accumulator. Handed to an op
     as a weak Python scalar, the rounded value gives exactly that cast in every dtype.
     """
     return float(np.float32(value))
 
 
 def is_real_number(value):
-    """Python and NumPy ints and floats, not bools: what gradcore accepts as a hyperparameter (#182, #183)."""
+    """Python and NumPy ints and floats, not bools: what gradcore accepts as a hyperparameter.
+
+    Keras 3 accepts only Python floats for ``learning_rate`` and ``momentum``; gradcore takes
+    any real number (docs/deviations.md, "API and errors").
+    """
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
@@ -68,10 +72,10 @@ class Optimizer:
 
     Args (the keyword arguments every optimizer takes):
         learning_rate: a float (ints and NumPy scalars too), a ``LearningRateSchedule``
-            called with ``iterations`` before each step (#191), or a callable of no
-            arguments called each step (#192).
-        weight_decay: decoupled decay ``w -= lr * weight_decay * w`` before the update (#189).
-        clipnorm / clipvalue / global_clipnorm: at most one (#176); only values > 0 act (#180).
+            called with ``iterations`` before it is incremented, or a callable of no
+            arguments called each step.
+        weight_decay: decoupled decay ``w -= lr * weight_decay * w``, on the pre-update ``w``, before the update.
+        clipnorm / clipvalue / global_clipnorm: at most one may be set; only values > 0 act (0 turns clipping off).
         loss_scale_factor: gradients are divided by it; ``scale_loss`` multiplies by it.
         use_ema, ema_momentum, ema_overwrite_frequency, gradient_accumulation_steps: accepted
             for Keras' signature; turning EMA or accumulation on is not implemented yet.
@@ -106,7 +110,7 @@ class Optimizer:
         self._variables = []
         self._trainable_variables = []
         self._indices = {}  # id(model variable) -> its position in the list built with
-        self._decayed = []  # per position: whether weight decay applies (#190)
+        self._decayed = []  # per position: whether weight decay applies (see exclude_from_weight_decay)
         self._excluded_ids, self._excluded_names = set(), None
         self._iterations = self._track(Variable(0, trainable=False, name="iteration", dtype=dtypes.int64))
         self._learning_rate = self._initial_learning_rate(learning_rate)
@@ -195,7 +199,7 @@ class Optimizer:
         return self._track(Variable(value, trainable=False, name=name))
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
-        """A slot shaped, typed and placed like ``reference_variable``, named ``<w>_0_<name>`` (#171).
+        """A slot shaped, typed and placed like ``reference_variable``, named ``<w>_0_<name>`` as in Keras.
 
         The name is Keras': the reference's name ("w:0") with "/" and ":" made "_", so
         a variable "w" gets slots "w_0_momentum", "w_0_velocity" (gradcore's Variable
@@ -216,7 +220,7 @@ class Optimizer:
                 slot_list.append(self.add_variable_from_reference(variable, slot_name, slot_initializer))
         return slots[0] if isinstance(name, str) else slots
 
-    # ---- weight decay exclusions (#190) -----------------------------------------------------
+    # ---- weight decay exclusions --------------------------------------------------------------
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Exempt ``var_list`` and variables whose name contains any of ``var_names`` from weight decay.
@@ -236,7 +240,11 @@ class Optimizer:
     # ---- one step -----------------------------------------------------------------------------
 
     def apply_gradients(self, grads_and_vars):
-        """Apply ``(gradient, variable)`` pairs; returns ``iterations`` (#175). An empty list is a no-op (#174)."""
+        """Apply ``(gradient, variable)`` pairs; returns ``iterations``, already incremented.
+
+        An empty list is a no-op, as Keras' ``apply([])`` (Keras' ``apply_gradients([])`` fails;
+        docs/deviations.md, "API and errors").
+        """
         pairs = list(grads_and_vars)
         if pairs:
             grads, trainable_variables = zip(*pairs)
@@ -244,7 +252,7 @@ class Optimizer:
         return self._iterations
 
     def apply(self, grads, trainable_variables=None):
-        """One step. Without ``trainable_variables`` the grads follow the list built with (#188)."""
+        """One step. Without ``trainable_variables`` the grads follow the list built with (an error if not built)."""
         self._apply(grads, trainable_variables, "apply")
 
     def _apply(self, grads, trainable_variables, api):
@@ -403,7 +411,7 @@ def _foreign_backend_error(api, gradient, variable, backend):
 
 
 def _drop_missing_gradients(grads, trainable_variables):
-    """Pairs whose gradient is None are skipped with a warning; all None is an error (#172, #173)."""
+    """Pairs whose gradient is None are skipped with a warning; all None is an error, as in Keras."""
     missing = [v.name for g, v in zip(grads, trainable_variables) if g is None]
     if not missing:
         return grads, trainable_variables

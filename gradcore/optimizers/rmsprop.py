@@ -1,11 +1,11 @@
-"""``gc.optimizers.RMSprop``: Keras 3's RMSprop, epsilon inside the square root (K-RMS)."""
+"""``gc.optimizers.RMSprop``: Keras 3's RMSprop, epsilon inside the square root (keras/src/optimizers/rmsprop.py)."""
 
 from gradcore.ops.math_ops import sqrt, square
 from gradcore.optimizers.optimizer import Optimizer, checked_float
 
 
 class RMSprop(Optimizer):
-    """RMSprop as Keras 3 computes it (TF_SEMANTICS.md section 3):
+    """RMSprop as Keras 3 computes it:
 
         v <- rho * v + (1 - rho) * g^2
         centered: a <- rho * a + (1 - rho) * g;  den = v - a^2 + epsilon,  else den = v + epsilon
@@ -13,7 +13,8 @@ class RMSprop(Optimizer):
         momentum > 0: b <- momentum * b + inc;  w <- w - b,  else w <- w - inc
 
     epsilon is inside the root (as optax's eps_in_sqrt, unlike torch.optim), and the
-    momentum buffer holds lr * g / sqrt(den) (table 3.1).
+    momentum buffer holds lr * g / sqrt(den) (torch.optim's holds g / sqrt(den)), so the two
+    agree only at a constant learning rate.
     """
 
     _hyperparameters = ("rho", "momentum", "epsilon", "centered")

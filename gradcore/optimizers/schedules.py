@@ -1,11 +1,12 @@
 """``gc.optimizers.schedules``: learning rates as functions of the step, as Keras 3's.
 
 An optimizer calls ``schedule(iterations)`` once per step, before it increments
-``iterations`` (#191). The formulas, argument checks and configs are Keras'
-(K-LRS). The arithmetic is gradcore ops on the float32 step, with the Python
-hyperparameters as weak scalars, so a schedule returns a float32 scalar Tensor
-(Keras computes in the dtype of ``convert_to_tensor(initial_learning_rate)``,
-float32) on the step's backend and device, and traces under gc.function.
+``iterations``, as Keras does. The formulas, argument checks and configs are Keras'
+(keras/src/optimizers/schedules/learning_rate_schedule.py). The arithmetic is gradcore
+ops on the float32 step, with the Python hyperparameters as weak scalars, so a
+schedule returns a float32 scalar Tensor (Keras computes in the dtype of
+``convert_to_tensor(initial_learning_rate)``, float32) on the step's backend and
+device, and traces under gc.function.
 """
 
 import math
@@ -70,7 +71,10 @@ class ExponentialDecay(_DecayOverSteps):
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1] (#194)."""
+    """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1].
+
+    A step equal to a boundary belongs to the interval on its left, as in Keras.
+    """
 
     _config_keys = ("boundaries", "values", "name")
 
@@ -141,7 +145,9 @@ def _cosine_decay(step, decay_steps, alpha):
 
 
 class CosineDecay(LearningRateSchedule):
-    """Cosine decay from the initial rate to ``alpha`` times it over decay_steps, then flat (#195).
+    """Cosine decay from the initial rate to ``alpha`` times it over decay_steps, then flat.
+
+    The step is clipped at decay_steps, as in Keras.
 
     With ``warmup_target`` the rate first rises linearly from initial_learning_rate to
     warmup_target over warmup_steps, then decays from warmup_target.

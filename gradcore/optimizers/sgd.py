@@ -1,14 +1,18 @@
-"""``gc.optimizers.SGD``: gradient descent with optional (Nesterov) momentum, Keras 3's rule (K-SGD)."""
+"""``gc.optimizers.SGD``: gradient descent with optional (Nesterov) momentum.
+
+Keras 3's rule (keras/src/optimizers/sgd.py).
+"""
 
 from gradcore.optimizers.optimizer import Optimizer, is_real_number, through_float32
 
 
 class SGD(Optimizer):
     """w -= lr * g; with momentum m <- momentum * m - lr * g, then w += m
-    (Nesterov: w += momentum * m - lr * g, with the updated m). TF_SEMANTICS.md section 3.
+    (Nesterov: w += momentum * m - lr * g, with the updated m), as Keras 3 computes it.
 
     The momentum buffer holds lr * g, so it matches torch.optim's only at a constant
-    learning rate (table 3.1). ``momentum`` may be an int or NumPy scalar in [0, 1] (#182).
+    learning rate. ``momentum`` may be an int or NumPy scalar in [0, 1], where Keras 3
+    insists on a Python float.
     """
 
     _hyperparameters = ("momentum", "nesterov")

@@ -113,7 +113,7 @@ def test_matmul_needs_rank_2(a, b):
 
 
 def test_matmul_dtype_rules():
-    with pytest.raises(gc.DTypeError):  # TF_SEMANTICS #130: no implicit promotion
+    with pytest.raises(gc.DTypeError):  # TF: no implicit promotion
         gc.matmul(gc.constant(A23, gc.float32), gc.constant(A23.T, gc.float64))
     with pytest.raises(gc.DTypeError, match="numeric"):
         gc.matmul(gc.constant([[True]]), gc.constant([[True]]))
@@ -135,7 +135,7 @@ def test_matmul_transpose_and_adjoint_together_is_an_error():
         gc.matmul(A23, A23, transpose_a=True, adjoint_a=True)
 
 
-def test_jacobian_of_matmul_has_target_then_source_shape():  # TF_SEMANTICS #73
+def test_jacobian_of_matmul_has_target_then_source_shape():  # TF: [7, 10, 5, 10]
     x = gc.constant(np.ones((7, 5)))
     w = gc.Variable(np.ones((5, 10)))
     with gc.GradientTape() as tape:

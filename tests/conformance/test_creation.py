@@ -1,7 +1,7 @@
 """Creation ops: zeros, ones, fill, range, eye, zeros_like, ones_like.
 
 Values come from NumPy (np.zeros, np.arange, np.eye ...) and tf.range's documented
-examples; dtype rules are TensorFlow's (Python ints are int32, floats float32, #134).
+examples; dtype rules are TensorFlow's (Python ints are int32, floats float32).
 """
 
 import numpy as np
@@ -38,7 +38,7 @@ def test_shape_from_a_tensor():
 
 @pytest.mark.parametrize("value, dtype", [(7, gc.int32), (1.5, gc.float32), (True, gc.bool),
                                           (np.float64(2.5), gc.float64), (np.int64(3), gc.int64)])
-def test_fill_infers_the_dtype_of_its_value(value, dtype):  # TF_SEMANTICS #134
+def test_fill_infers_the_dtype_of_its_value(value, dtype):  # TF: NumPy scalars keep their dtype
     check(gc.fill([2, 2], value), np.full((2, 2), value), dtype)
 
 

@@ -1,4 +1,4 @@
-"""gc.custom_gradient, row by row from TF_SEMANTICS.md section 1.7 (#94-#107)."""
+"""gc.custom_gradient, as tf.custom_gradient behaves in eager TensorFlow (its docstring examples included)."""
 
 import numpy as np
 import pytest
@@ -35,7 +35,7 @@ def test_custom_gradient_fixes_an_unstable_gradient():
         (plain,) = grad_of(lambda v: gc.math.log(1 + gc.exp(v)), x)
         (custom,) = grad_of(log1pexp, x)
         value = log1pexp(x)
-    assert np.isnan(plain.numpy())  # TF_SEMANTICS #94: inf * 0 in the plain chain rule
+    assert np.isnan(plain.numpy())  # TF: inf * 0 in the plain chain rule
     close(custom, 1.0)
     assert np.isinf(value.numpy())
 
@@ -49,7 +49,7 @@ def test_two_inputs():
         return x * y, grad
 
     x, y = gc.constant(2.0), gc.constant(3.0)
-    close(bar(x, y), 6.0)  # TF_SEMANTICS #95
+    close(bar(x, y), 6.0)  # TF's docstring example
     dx, dy = grad_of(bar, x, y)
     close(dx, 3.0)
     close(dy, 2.0)
@@ -68,7 +68,7 @@ def test_grad_fn_receives_the_upstream_gradient():
 
     x = gc.constant([1.0, 1.0])
     (g,) = grad_of(lambda v: gc.reduce_sum(f(v) * [3.0, 5.0]), x)
-    np.testing.assert_array_equal(received, [[3.0, 5.0]])  # TF_SEMANTICS #96
+    np.testing.assert_array_equal(received, [[3.0, 5.0]])  # TF: grad_fn gets the upstream dy
     close(g, [6.0, 10.0])
 
 
@@ -93,7 +93,7 @@ def test_variables_read_inside_get_gradients_from_grad_fn():
     with gc.GradientTape(persistent=True) as tape:
         tape.watch(x)
         poly = linear_poly(x)
-    close(poly, [2.0, 3.0, 4.0])  # TF_SEMANTICS #97
+    close(poly, [2.0, 3.0, 4.0])  # TF's values
     close(tape.gradient(poly, x), [1.0, 1.0, 1.0])
     close(tape.gradient(poly, weights), [6.0, 3.0])
     assert len(seen[0]) == 1 and seen[0][0] is weights
@@ -107,7 +107,7 @@ def test_grad_fn_without_variables_parameter_fails_at_call_time():
         return x * v, lambda dy: dy * v
 
     with pytest.raises(TypeError, match="grad_fn must accept keyword argument 'variables', since function uses"):
-        f(gc.constant(1.0))  # TF_SEMANTICS #98: even with no tape active
+        f(gc.constant(1.0))  # TF: even with no tape active
 
 
 def test_wrong_number_of_input_gradients():
@@ -120,7 +120,7 @@ def test_wrong_number_of_input_gradients():
         t.watch(x)
         y = f(x)  # no error yet: the check happens at gradient() time
     with pytest.raises(ValueError, match="custom_gradient function expected to return 1 gradients, but returned 0"):
-        t.gradient(y, x)  # TF_SEMANTICS #99
+        t.gradient(y, x)  # TF's ValueError
 
 
 def test_missing_variable_gradients():
@@ -135,7 +135,7 @@ def test_missing_variable_gradients():
         t.watch(x)
         y = f(x)
     with pytest.raises(ValueError, match="Must return gradient for each variable from @custom_gradient grad_fn."):
-        t.gradient(y, x)  # TF_SEMANTICS #100
+        t.gradient(y, x)  # TF's ValueError
 
 
 def test_variable_argument_is_an_input_not_a_captured_variable():
@@ -152,7 +152,7 @@ def test_variable_argument_is_an_input_not_a_captured_variable():
     w = gc.Variable(3.0)
     with gc.GradientTape() as t:
         y = f(w)
-    close(t.gradient(y, w), 7.0)  # TF_SEMANTICS #101
+    close(t.gradient(y, w), 7.0)  # TF: grad_fn gets variables=None
     assert received == [None]
 
 
@@ -164,7 +164,7 @@ def test_none_input_gradient():
     x, y = gc.constant(2.0), gc.constant(3.0)
     dx, dy = grad_of(f, x, y)
     close(dx, 3.0)
-    assert dy is None  # TF_SEMANTICS #102
+    assert dy is None  # TF: a None from grad_fn stays None
 
 
 def test_multiple_outputs():
@@ -180,7 +180,7 @@ def test_multiple_outputs():
 
     x = gc.constant(1.0)
     (both,) = grad_of(lambda v: gc.add(*f(v)), x)
-    close(both, 110.0)  # TF_SEMANTICS #103
+    close(both, 110.0)  # TF: one dy per output
     (first_only,) = grad_of(lambda v: f(v)[0], x)
     close(first_only, 10.0)
     assert received[-1] == (1.0, 0.0)  # the unused output's gradient is zeros, not None
@@ -193,7 +193,7 @@ def test_keyword_arguments_are_allowed_but_get_no_gradient():
 
     x = gc.constant(1.0)
     (g,) = grad_of(lambda v: f(v, scale=3.0), x)
-    close(g, 3.0)  # TF_SEMANTICS #104
+    close(g, 3.0)  # TF: keyword arguments are allowed in eager
 
 
 def test_second_order_through_a_custom_gradient():
@@ -208,7 +208,7 @@ def test_second_order_through_a_custom_gradient():
             inner.watch(x)
             y = cube(x)
         first = inner.gradient(y, x)
-    close(first, 12.0)  # TF_SEMANTICS #105: the outer tape records grad_fn's ops, d(3x^2) = 6x
+    close(first, 12.0)  # TF: the outer tape records grad_fn's ops, d(3x^2) = 6x
     close(outer.gradient(first, x), 12.0)
 
 
@@ -223,7 +223,7 @@ def test_gradient_clipping_identity():
     v = gc.Variable(2.0)
     with gc.GradientTape() as t:
         output = clip_gradients(v * v)
-    close(t.gradient(output, v), 2.0)  # TF_SEMANTICS #106: 0.5 * 2v
+    close(t.gradient(output, v), 2.0)  # TF's guide: 0.5 * 2v
 
 
 def test_several_variables_are_matched_by_identity():
@@ -232,7 +232,7 @@ def test_several_variables_are_matched_by_identity():
     @gc.custom_gradient
     def f(x):
         def grad(dy, variables):
-            # TF_SEMANTICS #107: the order of `variables` is unspecified, so match by identity.
+            # TF: the order of `variables` is unspecified, so match by identity.
             assert {id(v) for v in variables} == {id(a), id(b)}
             return dy, [dy * 10.0 if v is a else dy * 100.0 for v in variables]
 

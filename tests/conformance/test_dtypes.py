@@ -1,6 +1,7 @@
 """dtypes: gradients keep the source dtype, nothing is promoted implicitly, Python scalars are weak.
 
-Rows: TF_SEMANTICS.md section 1.10 (#126-#130); #131-#133 (complex) are out of scope.
+As in TensorFlow, except that Python numbers are weakly typed (docs/deviations.md, dtypes).
+Left out: complex dtypes, which gradcore does not have (docs/deviations.md, "No complex dtypes").
 """
 
 import numpy as np
@@ -20,7 +21,7 @@ def square_gradient(x):
 @pytest.mark.parametrize("dtype", [gc.float16, gc.bfloat16, gc.float32, gc.float64])
 def test_gradient_keeps_the_source_dtype(dtype):
     g = square_gradient(gc.constant(3.0, dtype=dtype))
-    assert g.dtype is dtype  # TF_SEMANTICS #126 (float16), #128 (bfloat16)
+    assert g.dtype is dtype  # TF: half precision included
     assert gc.get_backend().dtype_of(g._value) is dtype
     assert_allclose(g, 6.0, dtype=dtype)
 
@@ -30,7 +31,7 @@ def test_float64_variable_gradient():
     with gc.GradientTape() as t:
         y = v * v
     g = t.gradient(y, v)
-    assert g.dtype is gc.float64  # TF_SEMANTICS #127
+    assert g.dtype is gc.float64  # TF: as for float64 tensors
     assert_allclose(g, 6.0, dtype=gc.float64)
 
 
@@ -41,7 +42,7 @@ def test_gradient_through_a_cast_comes_back_in_the_source_dtype():
         y = gc.cast(x, gc.float32) ** 2
     g = t.gradient(y, x)
     assert y.dtype is gc.float32
-    assert g.dtype is gc.float16  # TF_SEMANTICS #129
+    assert g.dtype is gc.float16  # TF: _CastGrad casts back
     assert_allclose(g, 6.0, dtype=gc.float16)
 
 
@@ -49,7 +50,7 @@ def test_mixed_float_dtypes_are_an_error_naming_op_dtypes_and_shapes():
     a = gc.constant(np.ones((2, 3), np.float32))
     b = gc.constant(np.ones((3,), np.float64))
     with pytest.raises(gc.DTypeError) as info:
-        a * b  # TF_SEMANTICS #130: no implicit promotion
+        a * b  # TF: no implicit promotion
     message = str(info.value)
     for part in ("gc.multiply", "float32", "float64", "(2, 3)", "(3,)"):
         assert part in message, f"{part!r} missing from {message!r}"
@@ -88,11 +89,11 @@ def test_int_tensor_keeps_int_with_python_ints():
 
 def test_int_tensor_times_a_python_float_is_an_error():
     with pytest.raises(gc.DTypeError, match="2.5"):
-        gc.constant([1, 2]) * 2.5  # a float would lose its meaning as int32 (TF_SEMANTICS #144)
+        gc.constant([1, 2]) * 2.5  # a float would lose its meaning as int32 (TF: a TypeError)
 
 
 def test_numpy_values_are_not_weak():
-    # NumPy arrays and scalars keep their dtype (gradcore/convert.py), so float64 NumPy data meets a
+    # NumPy arrays and scalars keep their dtype (gradcore/engine/convert.py), so float64 NumPy data meets a
     # float32 tensor as float64 does: an error, not a silent cast.
     with pytest.raises(gc.DTypeError, match="float64"):
         gc.constant([1.0, 2.0]) * np.array([1.0, 2.0])
@@ -126,7 +127,7 @@ def test_integer_true_division_is_float(x, y, expected):
     (np.array(1.0), gc.float64),
 ])
 def test_constant_dtype_inference(value, dtype):
-    assert gc.constant(value).dtype is dtype  # TensorFlow's defaults (TF_SEMANTICS #134 for Variables)
+    assert gc.constant(value).dtype is dtype  # TensorFlow's defaults, as for tf.Variable
 
 
 def test_constant_with_an_explicit_dtype():

@@ -1,7 +1,8 @@
 """Indexing (``x[key]``), gather and one_hot: values against NumPy, dense gradients, errors.
 
-Expected values come from NumPy's basic indexing, from TF_SEMANTICS.md rows #85-#91
-(the dense equivalents of TensorFlow's IndexedSlices), or from the math of a scatter:
+Expected values come from NumPy's basic indexing, from TensorFlow's IndexedSlices
+gradients made dense (docs/deviations.md, "Gradients are always dense"), or from the
+math of a scatter:
 d sum(w * x[key]) / dx is w written into zeros at ``key`` (basic indexing never repeats
 an element, so a plain assignment is the adjoint).
 """
@@ -89,7 +90,7 @@ def test_variable_slice_gradient_is_dense():
     v = gc.Variable([[1.0, 2.0], [3.0, 4.0]])
     with gc.GradientTape() as tape:
         y = gc.reduce_sum(v[1])
-    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [[0.0, 0.0], [1.0, 1.0]])  # TF_SEMANTICS #90
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [[0.0, 0.0], [1.0, 1.0]])  # TF: dense too
 
 
 def test_second_order_through_a_slice():
@@ -130,10 +131,10 @@ def test_list_or_tensor_key_points_to_gather(key):
         x[key]
 
 
-# ---- gather: dense gradients of TF_SEMANTICS #85-#91 -------------------------------------------
+# ---- gather: the dense equivalents of TF's IndexedSlices gradients -----------------------------
 
 
-def test_gather_duplicate_rows_sum():  # TF_SEMANTICS #85
+def test_gather_duplicate_rows_sum():  # TF: duplicate indices are summed
     p = gc.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     y = gc.gather(p, [0, 2, 0])
     np.testing.assert_array_equal(y.numpy(), [[1, 2], [5, 6], [1, 2]])
@@ -141,34 +142,34 @@ def test_gather_duplicate_rows_sum():  # TF_SEMANTICS #85
     np.testing.assert_array_equal(g.numpy(), [[2, 2], [0, 0], [1, 1]])
 
 
-def test_gather_variable_weighted_duplicates():  # TF_SEMANTICS #86
+def test_gather_variable_weighted_duplicates():  # TF: as for a constant
     v = gc.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     with gc.GradientTape() as tape:
         y = gc.reduce_sum(gc.gather(v, [2, 2]) * [[1.0, 10.0], [100.0, 1000.0]])
     np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [[0, 0], [0, 0], [101, 1010]])
 
 
-def test_gather_plus_dense_use():  # TF_SEMANTICS #88
+def test_gather_plus_dense_use():  # TF: a dense gradient joins in
     v = gc.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     with gc.GradientTape() as tape:
         y = gc.reduce_sum(gc.gather(v, [1])) + gc.reduce_sum(v)
     np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [[1, 1], [2, 2], [1, 1]])
 
 
-def test_two_gathers_add_up():  # TF_SEMANTICS #89: indices [1, 1, 0] of ones, densified
+def test_two_gathers_add_up():  # TF: indices [1, 1, 0] of ones, densified
     v = gc.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     with gc.GradientTape() as tape:
         y = gc.reduce_sum(gc.gather(v, [1])) + gc.reduce_sum(gc.gather(v, [1, 0]))
     np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [[1, 1], [2, 2], [0, 0]])
 
 
-def test_gather_axis_1_gradient():  # TF_SEMANTICS #90
+def test_gather_axis_1_gradient():  # TF: dense for axis != 0
     p = gc.constant([[1.0, 2.0], [3.0, 4.0]])
     (g,) = grad_of(lambda p: gc.reduce_sum(gc.gather(p, [1, 1], axis=1)), p)
     np.testing.assert_array_equal(g.numpy(), [[0, 2], [0, 2]])
 
 
-def test_jacobian_through_gather_is_dense():  # TF_SEMANTICS #91
+def test_jacobian_through_gather_is_dense():  # TF: jacobian densifies
     p = gc.constant([1.0, 2.0, 3.0])
     with gc.GradientTape() as tape:
         tape.watch(p)

@@ -1,9 +1,10 @@
-"""gc.metrics follows TF_SEMANTICS.md section 1.14 row by row (#204-#223), and agrees with scikit-learn.
+"""gc.metrics behaves as Keras 3's metrics (tf.keras.metrics), and agrees with scikit-learn.
 
-Expected values are the rows' own, NumPy formulas written here, or scikit-learn's
-accuracy_score, precision_score, recall_score and roc_auc_score. Row #215 gives only
-the shape of the result for several thresholds, so its data here is chosen to produce
-the row's numbers. Streaming is checked by feeding the same data in several batches.
+Expected values are Keras' own (its docstring examples, or a run of Keras on TF), NumPy
+formulas written here, or scikit-learn's accuracy_score, precision_score, recall_score and
+roc_auc_score. For Precision with several thresholds only Keras' result is known, not its
+data, so the data here is chosen to produce those numbers. Streaming is checked by feeding
+the same data in several batches.
 """
 
 import numpy as np
@@ -26,10 +27,10 @@ def value(tensor):
     return np.asarray(tensor, np.float64).tolist()
 
 
-# ---- Mean and Sum (#204-#209) --------------------------------------------------------------------
+# ---- Mean and Sum --------------------------------------------------------------------------------
 
 
-def test_mean_with_and_without_weights():  # TF_SEMANTICS #204
+def test_mean_with_and_without_weights():  # Keras' docstring example
     m = gc.metrics.Mean()
     m.update_state([1, 3, 5, 7])
     assert value(m.result()) == 4.0
@@ -38,11 +39,11 @@ def test_mean_with_and_without_weights():  # TF_SEMANTICS #204
     assert value(m.result()) == 2.0
 
 
-def test_mean_before_any_update_is_zero():  # TF_SEMANTICS #205
+def test_mean_before_any_update_is_zero():  # Keras: divide_no_nan
     assert value(gc.metrics.Mean().result()) == 0.0
 
 
-def test_mean_accumulates_total_and_count():  # TF_SEMANTICS #206
+def test_mean_accumulates_total_and_count():  # Keras: total 9, count 3
     m = gc.metrics.Mean()
     m.update_state([1.0, 2.0])
     m.update_state(6.0)
@@ -50,7 +51,7 @@ def test_mean_accumulates_total_and_count():  # TF_SEMANTICS #206
     assert value(m.result()) == 3.0
 
 
-def test_mean_of_2d_values_averages_rows_first():  # TF_SEMANTICS #207
+def test_mean_of_2d_values_averages_rows_first():  # Keras 3: count is per sample
     m = gc.metrics.Mean()
     m.update_state([[1, 2, 3], [4, 5, 9]])
     assert value(m.count) == 2.0 and value(m.result()) == 4.0
@@ -59,13 +60,13 @@ def test_mean_of_2d_values_averages_rows_first():  # TF_SEMANTICS #207
     assert value(m.count) == 4.0 and value(m.result()) == 5.0
 
 
-def test_call_is_update_then_result():  # TF_SEMANTICS #208
+def test_call_is_update_then_result():  # Keras: __call__ = update_state + result
     m = gc.metrics.Mean()
     assert value(m([1.0, 3.0])) == 2.0
     assert value(m(5.0)) == 3.0
 
 
-def test_sum_with_and_without_weights():  # TF_SEMANTICS #209
+def test_sum_with_and_without_weights():  # Keras' docstring example
     assert value(gc.metrics.Sum()([1, 3, 5, 7])) == 16.0
     assert value(gc.metrics.Sum()([1, 3, 5, 7], sample_weight=[1, 1, 0, 0])) == 4.0
 
@@ -79,23 +80,23 @@ def test_weights_per_element_average_into_weights_per_sample():
     assert_allclose(m.result(), expected, gc.float64)
 
 
-# ---- accuracies (#210-#213) ----------------------------------------------------------------------
+# ---- accuracies ----------------------------------------------------------------------------------
 
 
-def test_accuracy_is_exact_equality():  # TF_SEMANTICS #210
+def test_accuracy_is_exact_equality():  # Keras' docstring example
     y_true, y_pred = [[1], [2], [3], [4]], [[0], [2], [3], [4]]
     assert value(gc.metrics.Accuracy()(y_true, y_pred)) == 0.75
     assert value(gc.metrics.Accuracy()(y_true, y_pred, sample_weight=[1, 1, 0, 0])) == 0.5
 
 
-def test_binary_accuracy_threshold_is_strict():  # TF_SEMANTICS #211
+def test_binary_accuracy_threshold_is_strict():  # Keras: pred > threshold
     y_true, y_pred = [[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]]
     assert value(gc.metrics.BinaryAccuracy()(y_true, y_pred)) == 0.75
     assert value(gc.metrics.BinaryAccuracy()(y_true, y_pred, sample_weight=[1, 0, 0, 1])) == 0.5
     assert value(gc.metrics.BinaryAccuracy()([[1], [0]], [[0.5], [0.5]])) == 0.5
 
 
-def test_categorical_accuracy_ties_pick_the_first_index():  # TF_SEMANTICS #212
+def test_categorical_accuracy_ties_pick_the_first_index():  # Keras' docstring example
     y_true, y_pred = [[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]]
     assert value(gc.metrics.CategoricalAccuracy()(y_true, y_pred)) == 0.5
     assert_allclose(gc.metrics.CategoricalAccuracy()(y_true, y_pred, sample_weight=[0.7, 0.3]), 0.3)
@@ -104,7 +105,7 @@ def test_categorical_accuracy_ties_pick_the_first_index():  # TF_SEMANTICS #212
     assert value(gc.metrics.CategoricalAccuracy()([[0, 1, 0], [0, 0, 1]], tied)) == 0.0
 
 
-def test_sparse_categorical_accuracy_takes_column_or_flat_labels():  # TF_SEMANTICS #213
+def test_sparse_categorical_accuracy_takes_column_or_flat_labels():  # Keras' docstring example
     y_pred = [[0.1, 0.6, 0.3], [0.05, 0.95, 0]]
     assert value(gc.metrics.SparseCategoricalAccuracy()([[2], [1]], y_pred)) == 0.5
     assert_allclose(gc.metrics.SparseCategoricalAccuracy()([[2], [1]], y_pred, sample_weight=[0.7, 0.3]), 0.3)
@@ -121,17 +122,17 @@ def test_binary_accuracy_weights_each_element_of_multi_label_rows():
     assert_allclose(m.result(), (1 + (0 + 0 + 0 + 0) / 4) / (1 + 1 / 4))
 
 
-# ---- Precision and Recall (#214-#216) ------------------------------------------------------------
+# ---- Precision and Recall ------------------------------------------------------------------------
 
 
-def test_precision_documented_examples():  # TF_SEMANTICS #214
+def test_precision_documented_examples():  # Keras' docstring examples
     assert_allclose(gc.metrics.Precision()([0, 1, 1, 1], [1, 0, 1, 1]), 2 / 3)
     assert value(gc.metrics.Precision()([0, 1, 1, 1], [1, 0, 1, 1], sample_weight=[0, 0, 1, 0])) == 1.0
     assert value(gc.metrics.Precision(top_k=2)([0, 0, 1, 1], [1, 1, 1, 1])) == 0.0
     assert value(gc.metrics.Precision(top_k=4)([0, 0, 1, 1], [1, 1, 1, 1])) == 0.5
 
 
-def test_prediction_on_the_threshold_is_negative_and_several_thresholds_give_a_vector():  # TF_SEMANTICS #215
+def test_prediction_on_the_threshold_is_negative_and_several_thresholds_give_a_vector():  # Keras: pred > threshold
     assert value(gc.metrics.Precision()([0, 1], [0.5, 0.9])) == 1.0  # 0.5 is not > 0.5
     m = gc.metrics.Precision(thresholds=[0.3, 0.7])
     out = m([0, 1, 1, 0], [0.5, 0.4, 0.8, 0.2])  # > 0.3: 2 of 3 positive; > 0.7: 1 of 1
@@ -139,7 +140,7 @@ def test_prediction_on_the_threshold_is_negative_and_several_thresholds_give_a_v
     assert_allclose(out, [2 / 3, 1.0])
 
 
-def test_recall_documented_examples():  # TF_SEMANTICS #216
+def test_recall_documented_examples():  # Keras' docstring examples
     assert_allclose(gc.metrics.Recall()([0, 1, 1, 1], [1, 0, 1, 1]), 2 / 3)
     assert value(gc.metrics.Recall()([0, 1, 1, 1], [1, 0, 1, 1], sample_weight=[0, 0, 1, 0])) == 1.0
 
@@ -165,10 +166,10 @@ def test_thresholds_outside_zero_one_are_a_value_error():
         gc.metrics.Precision(thresholds=[0.5, 1.5])
 
 
-# ---- AUC (#217-#220) ---------------------------------------------------------------------------
+# ---- AUC ---------------------------------------------------------------------------------------
 
 
-def test_auc_with_three_thresholds():  # TF_SEMANTICS #217
+def test_auc_with_three_thresholds():  # Keras' docstring example
     m = gc.metrics.AUC(num_thresholds=3)
     assert value(m([0, 0, 1, 1], [0, 0.5, 0.3, 0.9])) == 0.75
     assert m.thresholds == [-1e-7, 0.5, 1 + 1e-7]
@@ -176,19 +177,19 @@ def test_auc_with_three_thresholds():  # TF_SEMANTICS #217
     assert value(m([0, 0, 1, 1], [0, 0.5, 0.3, 0.9], sample_weight=[1, 0, 0, 1])) == 1.0
 
 
-def test_auc_roc_and_pr_with_200_thresholds():  # TF_SEMANTICS #218
+def test_auc_roc_and_pr_with_200_thresholds():  # Keras' values
     y_true, y_pred = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
     assert_allclose(gc.metrics.AUC()(y_true, y_pred), 0.75)
     assert_allclose(gc.metrics.AUC(curve="PR")(y_true, y_pred), 0.7972674)
 
 
-def test_auc_needs_two_thresholds():  # TF_SEMANTICS #219
+def test_auc_needs_two_thresholds():  # Keras' ValueError
     message = "Argument `num_thresholds` must be an integer > 1. Received: num_thresholds=1"
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         gc.metrics.AUC(num_thresholds=1)
 
 
-def test_empty_precision_and_auc_read_zero():  # TF_SEMANTICS #220
+def test_empty_precision_and_auc_read_zero():  # Keras: 0.0, not NaN
     assert value(gc.metrics.Precision().result()) == 0.0
     assert value(gc.metrics.AUC().result()) == 0.0
     assert value(gc.metrics.AUC(curve="PR").result()) == 0.0
@@ -247,7 +248,7 @@ def test_auc_with_given_thresholds_adds_the_end_points():
     assert m.get_config()["thresholds"] == [0.2, 0.7]
 
 
-# ---- the Metric interface (#221-#223) -----------------------------------------------------------
+# ---- the Metric interface -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("make, names", [
@@ -257,17 +258,17 @@ def test_auc_with_given_thresholds_adds_the_end_points():
     (gc.metrics.Recall, ["true_positives", "false_negatives"]),
     (gc.metrics.AUC, ["true_positives", "false_positives", "true_negatives", "false_negatives"]),
 ])
-def test_variables_are_named_as_keras_names_them_and_not_trainable(make, names):  # TF_SEMANTICS #221
+def test_variables_are_named_as_keras_names_them_and_not_trainable(make, names):  # Keras' names
     variables = make().variables
     assert [v.name.split(":")[0] for v in variables] == names
     assert not any(v.trainable for v in variables)
 
 
-def test_there_is_no_reset_states():  # TF_SEMANTICS #222
+def test_there_is_no_reset_states():  # Keras 3: only reset_state
     assert not hasattr(gc.metrics.Mean(), "reset_states")
 
 
-def test_dtype_sets_the_result_dtype():  # TF_SEMANTICS #223
+def test_dtype_sets_the_result_dtype():  # Keras: float32 by default
     assert gc.metrics.Mean().dtype is gc.float32
     m = gc.metrics.Mean(dtype="float64")
     assert m([1, 2]).dtype is gc.float64

@@ -1,6 +1,6 @@
 """gc.nn beyond the op cases: error paths, gradients at exact points, extreme logits, gelu's two forms.
 
-Expected values come from TF_SEMANTICS rows, TensorFlow's gradient kernels (quoted where used)
+Expected values come from TensorFlow's observed behaviour, its gradient kernels (quoted where used)
 and closed-form derivatives evaluated in float64 NumPy/SciPy, never from gradcore itself.
 """
 
@@ -101,7 +101,7 @@ def test_softmax_axis_out_of_range(op):
 # ---- gradients at exact points ------------------------------------------------------------
 
 
-def test_relu_gradient_at_zero_is_zero():  # TF_SEMANTICS #66: relu'(0) = 0
+def test_relu_gradient_at_zero_is_zero():  # TF: relu'(0) = 0
     x = f32([-1.5, 0.0, 2.0])
     (dx,) = gradient(gc.nn.relu, x)
     np.testing.assert_array_equal(dx.numpy(), [0.0, 0.0, 1.0])

@@ -1,4 +1,4 @@
-"""gc.optimizers against torch.optim and optax where TF_SEMANTICS.md table 3.1 says the rules coincide.
+"""gc.optimizers against torch.optim and optax where their update rules coincide with Keras 3's.
 
 Keras 3 and the other libraries place epsilon differently and keep different momentum
 buffers, so each comparison picks parameters under which the formulas are the same

@@ -1,9 +1,10 @@
-"""Optimizer trajectories against TF_SEMANTICS.md section 3, re-implemented below in float64 NumPy.
+"""Optimizer trajectories against Keras 3's update rules, re-implemented below in float64 NumPy.
 
 Every optimizer and option (momentum, nesterov, amsgrad, centered, weight decay, each
 clipping mode, schedules, callables) runs 20 steps of random gradients on two float64
 variables and must agree with the reference to ATOL. The reference never calls gradcore.
-Golden values from TF_SEMANTICS.md #168-#170 (Keras' own tests) close the loop to Keras.
+Golden values from Keras' own optimizer tests (single steps and golden trajectories) close the
+loop to Keras.
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 import gradcore as gc
 from gradcore.testing import assert_allclose
 
-# The optimizers issue asks float64 trajectories to agree with the section-3 formulas to 1e-10
+# The optimizers issue asks float64 trajectories to agree with Keras 3's formulas to 1e-10
 # absolute. That is the issue's bound, not an entry of gradcore.testing's tolerance table:
 # float64 round-off over 20 steps is ~1e-14, while leaving out one float32 rounding Keras does
 # (an ops.cast of a hyperparameter) moves a trajectory by ~1e-9.
@@ -22,11 +23,11 @@ LEARNING_RATE = 0.05
 
 
 def f32(x):
-    """Keras' ops.cast(python_float, dtype) goes through float32 (TF_SEMANTICS.md section 3)."""
+    """Keras' ops.cast(python_float, dtype) goes through float32, even for float64 variables."""
     return float(np.float32(x))
 
 
-# ---- the reference: section 3's rules, one function per optimizer --------------------------
+# ---- the reference: Keras 3's rules, one function per optimizer ----------------------------
 
 def sgd_rule(state, w, g, lr, t, momentum=0.0, nesterov=False):
     if momentum == 0:
@@ -230,7 +231,7 @@ def test_float32_variables_follow_the_same_rules(case):
         assert_allclose(a, e, dtype=gc.float32)
 
 
-# ---- golden values: TF_SEMANTICS.md #168-#170 --------------------------------------------------
+# ---- golden values: Keras' own optimizer tests -------------------------------------------------
 
 def test_sgd_single_step_168():
     optimizer = gc.optimizers.SGD(0.5)
@@ -242,7 +243,7 @@ def test_sgd_single_step_168():
     assert int(optimizer.variables[0]) == 1 and float(optimizer.variables[1]) == 0.5
 
 
-# #169 prints four decimals (Adam: exact to 5e-6), so the values are checked to that printed
+# Keras' test_single_step prints four decimals (Adam: exact to 5e-6), so the values are checked to that printed
 # precision; the float64 trajectories above check the same rules to 1e-10.
 SINGLE_STEP = {
     "Adam": ([0.5, 1.5, 2.5, 3.5], 5e-6),
@@ -297,5 +298,5 @@ def test_golden_trajectories_170(name):
     grads = [np.full(10, 0.01)] + [np.arange(1, 11) / 10] * 4
     for step, g in enumerate(grads):
         optimizer.apply_gradients([(gc.constant(g, dtype=gc.float32), x)])
-        # Keras' goldens are printed to four decimals and checked at 5e-4 (#170).
+        # Keras' goldens are printed to four decimals and checked at 5e-4.
         np.testing.assert_allclose(x.numpy(), golden[step], rtol=5e-4, atol=5e-4)

@@ -1,4 +1,7 @@
-"""gc.optimizers behaviour: TF_SEMANTICS.md rows #168-#201 that apply, and the tape contract.
+"""gc.optimizers behaviour as Keras 3's optimizers show it, and the tape contract.
+
+Left out: EMA and gradient accumulation (gradcore refuses them as not implemented yet), and
+behaviour inside tf.function or a tf.distribute strategy.
 
 The update formulas themselves are checked in test_optim_trajectories.py (float64 NumPy
 reference) and test_optim_oracles.py (torch.optim / optax).
@@ -16,7 +19,7 @@ ALL = [opt.SGD, opt.Adam, opt.AdamW, opt.RMSprop, opt.Adagrad]
 
 
 def names(optimizer):
-    """Variable names without gradcore's ':0' suffix, as Keras 3 prints them (#171)."""
+    """Variable names without gradcore's ':0' suffix, as Keras 3 prints them."""
     return [v.name.removesuffix(":0") for v in optimizer.variables]
 
 
@@ -150,13 +153,14 @@ def test_momentum_must_lie_in_0_1_182(momentum):
 
 @pytest.mark.parametrize("momentum", [0, 1, np.float32(0.5), 0.9])
 def test_ints_and_numpy_momentum_are_accepted(momentum):
-    # gradcore's deviation from #182 (listed at the top of TF_SEMANTICS.md): ints are fine.
+    # Keras rejects ints here; gradcore accepts them (docs/deviations.md, "Optimizer constructors
+    # take ints and NumPy scalars").
     assert opt.SGD(momentum=momentum).momentum == float(momentum)
 
 
 @pytest.mark.parametrize("learning_rate", [1, np.float32(0.5), np.float64(0.5), np.int64(2)])
 def test_ints_and_numpy_learning_rates_are_accepted(learning_rate):
-    # gradcore's deviation from #183: Keras rejects 1 and np.float32(0.1).
+    # Keras rejects 1 and np.float32(0.1); gradcore accepts them (docs/deviations.md).
     optimizer = opt.SGD(learning_rate)
     assert optimizer.learning_rate.dtype == gc.float32
     assert float(optimizer.learning_rate) == float(np.float32(learning_rate))

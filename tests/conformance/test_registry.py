@@ -1,4 +1,7 @@
-"""The gradient registry, from TF_SEMANTICS.md section 1.8 (#108-#116) and #63.
+"""The gradient registry, as tf.RegisterGradient and tf.no_gradient behave in eager TensorFlow.
+
+gradient_override_map is graph-only in TF and gradcore has none (docs/deviations.md,
+"No gradient_override_map"): only its absence and the eager lookup by op type are checked.
 
 User ops are made here the way gradcore's own ops are: one kernel call, a
 Tensor, and ``record`` when a tape is recording. Every registration a test
@@ -40,12 +43,12 @@ def op_type(request):
 def test_registering_a_name_twice_is_a_key_error(op_type):
     gc.RegisterGradient(op_type)(lambda op, dy: dy)
     with pytest.raises(KeyError, match=f"Registering two gradient with name '{op_type}'! \\(Previous registration"):
-        gc.RegisterGradient(op_type)(lambda op, dy: dy)  # TF_SEMANTICS #108
+        gc.RegisterGradient(op_type)(lambda op, dy: dy)  # TF: a name registered twice is a KeyError
 
 
 def test_registering_a_builtin_op_again_is_a_key_error():
     with pytest.raises(KeyError, match="Registering two gradient with name 'Square'!"):
-        gc.RegisterGradient("Square")(lambda op, dy: dy)  # TF_SEMANTICS #108
+        gc.RegisterGradient("Square")(lambda op, dy: dy)  # TF: built-in op names are taken too
     x = gc.constant(3.0)
     with gc.GradientTape() as t:
         t.watch(x)
@@ -61,7 +64,7 @@ def test_no_gradient_twice_is_a_key_error_naming_the_first_registration(op_type)
 
 @pytest.mark.parametrize("register", [gc.RegisterGradient, gc.no_gradient])
 def test_op_type_must_be_a_string(register):
-    with pytest.raises(TypeError, match="op_type must be a string"):  # TF_SEMANTICS #109
+    with pytest.raises(TypeError, match="op_type must be a string"):  # TF's message
         register(123)
 
 
@@ -72,7 +75,7 @@ def test_gradient_function_sees_inputs_outputs_and_attributes(op_type):
     def _grad(op, dz):
         seen.update(type=op.type, inputs=op.inputs, outputs=op.outputs, scale=op.get_attr("scale"))
         x, y = op.inputs
-        return dz * y, dz * x  # TF_SEMANTICS #110: one gradient per input
+        return dz * y, dz * x  # TF: fn(op, *dys) returns one gradient per input
 
     x, y = gc.constant(2.0), gc.constant(3.0)
     with gc.GradientTape() as t:
@@ -99,7 +102,7 @@ def test_get_attr_of_a_missing_attribute_is_a_value_error(op_type):
 
 
 def test_none_gradient_for_one_input(op_type):
-    gc.RegisterGradient(op_type)(lambda op, dz: (dz * op.inputs[1], None))  # TF_SEMANTICS #110: None allowed
+    gc.RegisterGradient(op_type)(lambda op, dz: (dz * op.inputs[1], None))  # TF: None allowed
     x, y = gc.constant(2.0), gc.constant(3.0)
     with gc.GradientTape() as t:
         t.watch([x, y])
@@ -150,7 +153,7 @@ def test_unregistered_op_is_a_lookup_error_at_gradient_time(op_type):
         z = user_op(op_type, x)  # recording an unregistered op is fine ...
         unrelated = gc.constant(1.0) * 2.0
     with pytest.raises(LookupError, match=f"gradient registry has no entry for: {op_type}"):
-        t.gradient(z, x)  # TF_SEMANTICS #63: ... differentiating through it is not
+        t.gradient(z, x)  # ... differentiating through it is not, as in TF
     assert t.gradient(unrelated, x) is None  # ops off the path are never looked up
 
 
@@ -161,7 +164,7 @@ def test_no_gradient_op_gives_none(op_type):
         t.watch(x)
         z = user_op(op_type, x)
         w = z + x
-    assert t.gradient(z, x) is None  # TF_SEMANTICS #116 (vs. LookupError for unregistered ops, #63)
+    assert t.gradient(z, x) is None  # TF: no_gradient means None (an unregistered op: LookupError)
     close(t.gradient(w, x), 1.0)  # other paths still contribute
 
 
@@ -177,7 +180,7 @@ def test_registered_op_types_and_unregister(op_type):
 
 
 def test_the_eager_tape_looks_up_the_op_type_itself(op_type):
-    # TF_SEMANTICS #111: in eager TensorFlow only the op's own type selects its rule
+    # TF: in eager TensorFlow only the op's own type selects its rule
     # (gradient_override_map is ignored; gradcore has none). A rule registered under
     # another name does not change what gc.square's gradient is.
     gc.RegisterGradient(op_type)(lambda op, dy: dy * 100.0)

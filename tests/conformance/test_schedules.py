@@ -1,4 +1,4 @@
-"""gc.optimizers.schedules against their Keras 3 formulas, written here in float64 NumPy (#191, #194, #195).
+"""gc.optimizers.schedules against their Keras 3 formulas, written here in float64 NumPy.
 
 A schedule computes in float32, like Keras', so values are compared with the float32 entry
 of the tolerance table.

@@ -71,10 +71,9 @@ def test_auto_watching_off_leaves_a_read_variable_to_an_outer_tape():
     while an enclosing tape that watches accessed variables records the same read."""
     v = gc.Variable(np.array([1.0, -2.0]))
     c = gc.constant(3.0, dtype=gc.float64)
-    with gc.GradientTape() as outer:
-        with gc.GradientTape(watch_accessed_variables=False, persistent=True) as inner:
-            inner.watch(c)
-            y = gc.reduce_sum(v * v) * c
+    with gc.GradientTape() as outer, gc.GradientTape(watch_accessed_variables=False, persistent=True) as inner:
+        inner.watch(c)
+        y = gc.reduce_sum(v * v) * c
     assert inner.watched_variables() == ()
     dv, dc = inner.gradient(y, [v, c])
     assert dv is None

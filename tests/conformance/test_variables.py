@@ -1,7 +1,8 @@
-"""gc.Variable, from TF_SEMANTICS.md section 1.11 (#134-#140) and the ReadVariableOp rows #58, #60-#62.
+"""gc.Variable as tf.Variable behaves: dtype inference, assign and its checks, and how tapes see
+variables through their reads (ReadVariableOp).
 
-Left out: #135 (``synchronization=ON_READ``): gc.Variable takes no synchronization
-argument until gc.distribute needs one.
+Left out: ``synchronization=ON_READ`` (which makes TF's variables non-trainable by default):
+gc.Variable takes no synchronization argument until gc.distribute needs one.
 """
 
 import inspect
@@ -30,7 +31,7 @@ def close(actual, expected, dtype=gc.float32):
 ])
 def test_dtype_inference_and_trainable_default(initial, dtype):
     v = gc.Variable(initial)
-    assert v.dtype is dtype  # TF_SEMANTICS #134
+    assert v.dtype is dtype  # TF's inference: int32, float32, NumPy's own
     assert v.trainable is True  # for every dtype, bool included
 
 
@@ -77,14 +78,14 @@ def test_tensors_do_not_alias_numpy_arrays():
 def test_assign_of_another_shape_is_refused():
     v = gc.Variable([1.0, 2.0])
     with pytest.raises(ValueError, match=r"variable shape \(2,\).*assigned value shape \(3,\) are incompatible"):
-        v.assign([1.0, 2.0, 3.0])  # TF_SEMANTICS #136
+        v.assign([1.0, 2.0, 3.0])  # TF: a ValueError, shape mismatch
     np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
 
 
 def test_assign_of_another_dtype_is_refused_but_python_ints_fit():
     v = gc.Variable([1.0, 2.0])
     with pytest.raises(ValueError, match="dtype float32 but the value has dtype int32"):
-        v.assign(gc.constant([1, 2]))  # TF_SEMANTICS #137 (a DTypeError, which is a ValueError)
+        v.assign(gc.constant([1, 2]))  # TF: a ValueError (here a DTypeError, which is one)
     v.assign([3, 4])
     assert v.dtype is gc.float32
     np.testing.assert_array_equal(v.numpy(), [3.0, 4.0])
@@ -96,7 +97,7 @@ def test_assign_results_read_the_current_value():
     np.testing.assert_array_equal(gc.identity(a).numpy(), 1.5)
     b = v.assign_sub(2.0)
     c = v.assign(7.0, read_value=False)
-    assert c is None  # TF_SEMANTICS #138
+    assert c is None  # TF: read_value=False returns None in eager
     for view in (a, b):
         np.testing.assert_array_equal((view * 1.0).numpy(), 7.0)  # both read the current value
 
@@ -104,13 +105,13 @@ def test_assign_results_read_the_current_value():
 def test_arithmetic_on_variables_gives_tensors():
     v = gc.Variable(2.0)
     for result in (v + 1.0, v * v):
-        assert type(result) is gc.Tensor  # TF_SEMANTICS #139
+        assert type(result) is gc.Tensor  # TF: a Tensor, not a Variable
 
 
 @pytest.mark.parametrize("method, first", [("assign", "value"), ("assign_add", "delta"), ("assign_sub", "delta")])
 def test_assign_signatures(method, first):
     parameters = inspect.signature(getattr(gc.Variable, method)).parameters
-    assert list(parameters) == ["self", first, "use_locking", "name", "read_value"]  # TF_SEMANTICS #140
+    assert list(parameters) == ["self", first, "use_locking", "name", "read_value"]  # TF's signature
     assert parameters["read_value"].default is True and parameters["use_locking"].default is False
 
 
@@ -133,7 +134,7 @@ def test_variable_replaced_by_a_tensor_is_no_longer_watched():
             y = x + 1
         grads.append(tape.gradient(y, x))
         x = x + 1  # should be x.assign_add(1): x is now a Tensor, which tapes do not watch
-    close(grads[0], 1.0)  # TF_SEMANTICS #58
+    close(grads[0], 1.0)  # TF: the Variable is watched, the Tensor is not
     assert grads[1] is None
 
 
@@ -143,7 +144,7 @@ def test_assign_add_is_not_differentiable():
         x1.assign_add(x0)
         y = x1**2
     d0, d1 = tape.gradient(y, [x0, x1])
-    assert d0 is None  # TF_SEMANTICS #60
+    assert d0 is None  # TF: assign_add is not differentiable
     close(d1, 6.0)  # the read after the assign starts a new path
 
 
@@ -154,7 +155,7 @@ def test_assign_from_a_watched_tensor_is_not_differentiable():
         tape.watch(x)
         v.assign(x * 3.0)
         y = v * 1.0
-    assert tape.gradient(y, x) is None  # TF_SEMANTICS #61
+    assert tape.gradient(y, x) is None  # TF: nothing flows through assign
 
 
 def test_the_read_after_an_assign_is_recorded():
@@ -162,7 +163,7 @@ def test_the_read_after_an_assign_is_recorded():
     with gc.GradientTape() as tape:
         v.assign(5.0)
         y = v * v
-    close(tape.gradient(y, v), 10.0)  # TF_SEMANTICS #62
+    close(tape.gradient(y, v), 10.0)  # TF: the read after assign is recorded
 
 
 def test_reads_before_and_after_an_assign_both_reach_the_variable():

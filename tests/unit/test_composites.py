@@ -1,4 +1,4 @@
-"""The composite defaults of optional kernels (gradcore/backend.py) stay correct.
+"""The composite defaults of optional kernels (gradcore/plugin/contract.py) stay correct.
 
 Each optional kernel is called twice on the same raw arrays: on a composite view
 of a NumpyBackend (``composite_view``: its optional kernels are the contract's defaults),

@@ -73,7 +73,7 @@ def test_jacobian_of_sigmoid_is_its_analytic_diagonal():
 def test_gradient_clipping_clips_the_backward_pass():
     out = run_example("gradient_clipping.py")
     assert printed(out, "unclipped gradient") == pytest.approx(4.0)
-    assert printed(out, "clipped gradient") == pytest.approx(2.0)  # TF_SEMANTICS #106
+    assert printed(out, "clipped gradient") == pytest.approx(2.0)  # TF's guide: 0.5 * 2v
 
 
 def test_custom_training_loop_learns_and_resets_its_metrics_each_epoch():

@@ -27,6 +27,7 @@ class OpCase:
     second_order: bool = True  # also check the gradient of the gradient
     dtypes: tuple = FLOATS  # dtypes the float inputs are cast to for the forward check
     variables: tuple = ()  # positions passed as gc.Variable instead of constants
+    relative: bool = False  # outputs far below 1: compare values with the table's rtol alone (atol = 0)
     tags: tuple = field(default=())
 
     def __repr__(self):

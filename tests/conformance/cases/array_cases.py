@@ -85,10 +85,10 @@ INDEXING = [
            lambda x: gc.square(x[1:, ::-2]), lambda x: x[1:, ::-2] ** 2, normal((3, 4))),
     OpCase("getitem-int-only", ("StridedSlice",), lambda x: x[-1, 0], lambda x: x[-1, 0], normal((3, 4))),
     OpCase("gather-axis0-duplicates", ("GatherV2", "UnsortedSegmentSum"),
-           lambda p, i: gc.gather(p, i), lambda p, i: p[i], _with((3, 2), [0, 2, 0])),  # TF_SEMANTICS #85
+           lambda p, i: gc.gather(p, i), lambda p, i: p[i], _with((3, 2), [0, 2, 0])),  # TF: duplicates add up
     OpCase("gather-axis1-2d-indices", ("GatherV2", "UnsortedSegmentSum"),
            lambda p, i: gc.gather(p, i, axis=1), lambda p, i: np.take(p, i, axis=1),
-           _with((2, 3, 4), [[1, 1], [0, 2]])),  # TF_SEMANTICS #90
+           _with((2, 3, 4), [[1, 1], [0, 2]])),  # TF: a dense gradient for axis 1
     OpCase("gather-then-square", ("GatherV2", "UnsortedSegmentSum", "Square"),
            lambda p, i: gc.square(gc.gather(p, i, axis=1)), lambda p, i: np.take(p, i, axis=1) ** 2,
            _with((2, 3), [2, 2, 0])),

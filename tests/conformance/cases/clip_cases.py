@@ -2,7 +2,7 @@
 
 Inputs keep away from the kinks (a value on a clip bound, a norm equal to
 clip_norm), so central differences measure the true derivative; the values
-and gradients exactly at those points are TF_SEMANTICS rows asserted in
+and gradients exactly at those points are TensorFlow's, asserted in
 test_clipping.py. References follow TF's formulas in NumPy.
 """
 
@@ -57,7 +57,7 @@ def global_clipped_sum(a, b):
 CASES = [
     OpCase("clip-by-value", ("Minimum", "Maximum"), lambda t: gc.clip_by_value(t, -0.7, 0.9),
            lambda t: np.clip(t, -0.7, 0.9), away_from((-0.7, 0.9), (3, 4))),
-    # Tensor bounds: their gradients are summed over the rows they broadcast over (#148).
+    # Tensor bounds: their gradients are summed over the rows they broadcast over, as in TF.
     OpCase("clip-by-value-tensor-bounds", ("Minimum", "Maximum"), gc.clip_by_value,
            lambda t, low, high: np.minimum(np.maximum(t, low), high), bounded_inputs, grad=(0, 1, 2)),
     OpCase("clip-by-norm-clipped", NORM_OPS, lambda t: gc.clip_by_norm(t, 1.0), clip_norm_reference(1.0),

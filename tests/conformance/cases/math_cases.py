@@ -114,7 +114,7 @@ NOT_DIFFERENTIABLE = [  # (name, op types, gc function, reference, inputs, dtype
      lambda rng: [rng.integers(-9, 9, size=(3, 4)).astype(np.int32), nonzero_int32s((4,))(rng)[0]], ("int32",)),
     ("floormod-int", ("FloorMod",), gc.math.floormod, np.mod,
      lambda rng: [rng.integers(-9, 9, size=(3, 4)).astype(np.int32), nonzero_int32s((4,))(rng)[0]], ("int32",)),
-    # TensorFlow's truediv: int32 / int32 is float64 (#130's no-promotion rule does not apply to /).
+    # TensorFlow's truediv: int32 / int32 is float64 (the no-promotion rule does not apply to /).
     ("divide-int32-to-float64", ("RealDiv", "Cast"), gc.divide, np.true_divide,
      lambda rng: [rng.integers(-9, 9, size=(3, 4)).astype(np.int32), nonzero_int32s((4,))(rng)[0]], ("int32",)),
     ("sign-int", ("Sign",), gc.sign, np.sign, int32s(-3, 4, (3, 4)), ("int32",)),
@@ -154,7 +154,7 @@ CASES = (
         # The same op on a Variable: the ReadVariableOp path in front of a rule.
         OpCase("multiply-variable", ("Mul", "ReadVariableOp"), gc.multiply, np.multiply, normal((3, 1), (4,)),
                grad=(0, 1), variables=(0,)),
-        # Cast between floats: the gradient is cast back to the source dtype (#129). From float64 the
+        # Cast between floats: the gradient is cast back to the source dtype, as TF's _CastGrad. From float64 the
         # cast is the identity, so finite differences see no rounding; the float32 run exercises Cast.
         OpCase("cast-float-to-float64", ("Cast",), lambda x: gc.square(gc.cast(x, gc.float64)),
                np.square, normal((3, 4))),
