@@ -49,7 +49,8 @@ MEMORY_BOUND_KIB = 64
 
 # Each gradcore column over the native autodiff of its backend (numpy has none: HIPS autograd stands in).
 RATIOS = [("gradcore[numpy]", "autograd"), ("gradcore[torch]", "torch"), ("gradcore[jax]", "jax")]
-# (subject, peer, workload method) -> the largest ratio that meets DESIGN.md section 7's budget.
+# (subject, peer, workload method) -> the largest ratio allowed: the per-op path is what users feel
+# (docs/architecture.md section 2), so each gradcore column must keep up with its native peer.
 TARGETS = {
     ("gradcore[numpy]", "autograd", "chain_step"): 1.0,
     ("gradcore[torch]", "torch", "chain_step"): 2.0,

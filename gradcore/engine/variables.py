@@ -4,7 +4,7 @@ A Variable holds its raw array in ``_value`` and nothing else holds it: every
 read hands out a fresh Tensor snapshot (recorded on tapes as a
 ``ReadVariableOp``), and every assign replaces what the slot holds. That is
 what lets tapes differentiate through reads taken before an assign, and what
-lets ``gc.function`` swap the slot for a traced value (DESIGN.md section 6).
+lets ``gc.function`` swap the slot for a traced value (docs/architecture.md section 8).
 """
 
 import numpy as np
@@ -64,7 +64,7 @@ class Variable:
 
     def _checked_raw(self, value, api):
         if isinstance(value, np.ndarray):
-            value = value.copy()  # the slot must not share the caller's array (DESIGN.md section 6)
+            value = value.copy()  # the slot must not share the caller's array (docs/architecture.md section 8)
         tensor = to_tensor(value, self._dtype if is_weak(value) else None, self._backend, api)
         if tensor._dtype is not self._dtype:
             raise DTypeError(

@@ -5,7 +5,8 @@ The core resolves TF's window arguments (``strides`` as 2, [2, 2] or [1, 2, 2, 1
 ((top, bottom), (left, right)) padding before it calls a kernel, so every backend
 computes the same windows and no kernel needs TF's SAME arithmetic.
 
-The gradients are dedicated backward ops, as in TensorFlow (DESIGN.md section 2):
+The gradients are dedicated backward ops, as in TensorFlow (the backward kernels of
+``windows.py``, docs/architecture.md section 4):
 Conv2DBackpropInput, Conv2DBackpropFilter, MaxPoolGrad, AvgPoolGrad, and
 MaxPoolGradGrad. Each is an op with a kernel and a rule of its own; the rules are
 again convolutions and pools, so derivatives of every order work. A convolution

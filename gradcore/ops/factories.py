@@ -54,7 +54,11 @@ def binary_op(op_type, kernel, kinds=NUMERIC, result_dtype=None, api=None, doc=N
 
 
 def backward_op(op_type, kernel):
-    """A backward op f(y, dy): a derivative computed from the forward output by one kernel (DESIGN.md 2)."""
+    """A backward op f(y, dy): a derivative computed from the forward output by one kernel.
+
+    As TensorFlow's TanhGrad and friends: one kernel launch instead of a composite of three, and
+    a registered gradient rule of its own, so higher orders still work (docs/architecture.md section 5).
+    """
 
     def op(y, dy):
         z = run_kernel(f"gc.{kernel}", y._backend, kernel, dy._dtype, y._value, dy._value)

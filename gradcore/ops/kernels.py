@@ -8,8 +8,8 @@ the ``gc.function`` tracer. Interceptors stack per thread (``intercepting``)
 or for the whole process (``install``); none ever changes a Backend object.
 
 When no interceptor is active anywhere, the cost over calling the kernel
-directly is this function call and one global read: the per-op path is the
-product (DESIGN.md section 7).
+directly is this function call and one global read: the per-op path is what
+users feel (docs/architecture.md section 2).
 """
 
 import contextlib

@@ -175,7 +175,7 @@ unary_rule("Erf", lambda dy, x, y: multiply(dy, multiply(exp(negative(square(x))
 for _op_type in ("Floor", "Ceil", "Round", "IsFinite", "IsNan"):
     no_gradient(_op_type)
 
-# ---- backward ops with kernels of their own (DESIGN.md section 2) ---------------------------
+# ---- backward ops with kernels of their own (docs/architecture.md section 5) --------------
 
 tanh_grad = backward_op("TanhGrad", "tanh_grad")
 sigmoid_grad = backward_op("SigmoidGrad", "sigmoid_grad")

@@ -13,9 +13,9 @@ class Adam(Optimizer):
         w <- w - alpha * m / (sqrt(v) + epsilon)
 
     epsilon is added to the *uncorrected* sqrt(v) ("epsilon hat"), so with epsilon > 0 the
-    steps differ slightly from torch.optim's and optax's, which add it to the corrected one. The bias-correction
-    powers use float32-rounded betas, as Keras' ops.cast does; the moment updates use the
-    exact Python 1 - beta. ``Adam(weight_decay=x)`` is ``AdamW(weight_decay=x)``.
+    steps differ slightly from torch.optim's and optax's, which add it to the bias-corrected
+    one. The bias-correction powers use float32-rounded betas, as Keras' ops.cast does; the
+    moment updates use the exact Python 1 - beta. ``Adam(weight_decay=x)`` is ``AdamW(weight_decay=x)``.
     """
 
     _hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")

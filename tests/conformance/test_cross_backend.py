@@ -1,4 +1,4 @@
-"""The backend under test gives the NumPy backend's values and gradients (DESIGN.md section 8).
+"""The backend under test gives the NumPy backend's values and gradients.
 
 Collected only when the suite runs on a backend other than numpy (see conftest.py).
 Inputs are random: hypothesis draws the seed of every case's input generator, and

@@ -140,7 +140,7 @@ def test_embedding_gathers_rows_and_sums_the_gradient_per_index():
     assert_allclose(tape.gradient(loss, layer.embeddings), expected, dtype=gc.float32)
 
 
-def test_embedding_casts_floating_indices_and_defaults_to_uniform_005():
+def test_embedding_casts_floating_indices_and_defaults_to_uniform_within_0_05():
     layer = gc.layers.Embedding(100, 20)
     out = layer(np.array([[1.0, 3.0]]))
     np.testing.assert_array_equal(out.numpy(), layer.embeddings.numpy()[[[1, 3]]])

@@ -91,18 +91,23 @@ def test_loss_result_dtype_follows_the_dtype_argument_for_any_input_dtype(make, 
 def test_scaled_loss_gradients_are_unscaled_before_clipping_and_momentum():
     """loss = sum(c * w), so the true gradient is c = [0.25, -3]; the tape sees 64 c. Keras's SGD
     (lr 0.1, momentum 0.5, clipvalue 1): g = clip(64 c / 64) = [0.25, -1]; m <- 0.5 m - 0.1 g;
-    w <- w + m, for two steps. Clipping before unscaling, or not unscaling, moves w elsewhere."""
+    w <- w + m, for two steps (one through apply, one through apply_gradients). Clipping before
+    unscaling, or not unscaling, moves w elsewhere."""
     c = np.array([0.25, -3.0])
     w0 = np.array([1.0, -2.0])
     w = gc.Variable(w0)
     optimizer = gc.optimizers.SGD(0.1, momentum=0.5, clipvalue=1.0, loss_scale_factor=64.0)
-    for _ in range(2):
+    for step in range(2):
         with gc.GradientTape() as tape:
             loss = gc.reduce_sum(gc.constant(c) * w)
             scaled = optimizer.scale_loss(loss)
         assert scaled.dtype is gc.float64
         assert float(scaled.numpy()) == 64.0 * float(loss.numpy())  # a power of two: exact
-        optimizer.apply(tape.gradient(scaled, [w]), [w])
+        grads = tape.gradient(scaled, [w])
+        if step == 0:
+            optimizer.apply(grads, [w])
+        else:
+            optimizer.apply_gradients(zip(grads, [w]))
     g = np.clip(c, -1.0, 1.0)
     m1 = -0.1 * g
     m2 = 0.5 * m1 - 0.1 * g

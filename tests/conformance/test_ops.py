@@ -1,4 +1,4 @@
-"""Every op case, the same four ways (DESIGN.md section 8).
+"""Every op case, the same four ways.
 
 1. forward in each dtype against a float64 NumPy reference on the same (rounded) inputs;
 2. the gradient against central finite differences in float64 (random directions,

@@ -150,7 +150,7 @@ def _ids(case):
 
 
 @pytest.mark.parametrize("case", OPTIONS, ids=[_ids(c) for c in OPTIONS])
-def test_every_option_follows_section_3(case):
+def test_every_option_follows_the_keras_rule(case):
     # A float learning rate lives in a float32 variable (Keras' floatx), so the float64
     # variables see it rounded to float32.
     name, options = case
@@ -233,7 +233,7 @@ def test_float32_variables_follow_the_same_rules(case):
 
 # ---- golden values: Keras' own optimizer tests -------------------------------------------------
 
-def test_sgd_single_step_168():
+def test_sgd_single_step_matches_keras():
     optimizer = gc.optimizers.SGD(0.5)
     assert len(optimizer.variables) == 2
     v = gc.Variable([1.0, 2.0, 3.0, 4.0])
@@ -254,7 +254,7 @@ SINGLE_STEP = {
 
 
 @pytest.mark.parametrize("name", list(SINGLE_STEP))
-def test_single_step_169(name):
+def test_single_step_matches_keras(name):
     expected, printed_precision = SINGLE_STEP[name]
     v = gc.Variable([1.0, 2.0, 3.0, 4.0])
     getattr(gc.optimizers, name)(0.5).apply_gradients([(gc.constant([1.0, 6.0, 7.0, 2.0]), v)])
@@ -291,7 +291,7 @@ GOLDEN = {
 
 
 @pytest.mark.parametrize("name", list(GOLDEN))
-def test_golden_trajectories_170(name):
+def test_golden_trajectories_match_keras(name):
     options, golden = GOLDEN[name]
     x = gc.Variable(np.ones(10))
     optimizer = getattr(gc.optimizers, name)(**options)

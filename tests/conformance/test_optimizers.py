@@ -25,7 +25,7 @@ def names(optimizer):
 
 # ---- variables, iterations, return value -------------------------------------------------------
 
-def test_variable_names_and_iterations_dtype_171():
+def test_variable_names_and_iterations_dtype():
     optimizer = opt.Adam()
     optimizer.apply_gradients([(gc.constant([1.0, 2.0]), gc.Variable([1.0, 2.0], name="w"))])
     assert names(optimizer) == ["iteration", "learning_rate", "w_0_momentum", "w_0_velocity"]
@@ -59,7 +59,7 @@ def test_adagrad_accumulators_start_at_the_initial_value():
     np.testing.assert_array_equal(optimizer.variables[-1].numpy(), [0.25, 0.25, 0.25])
 
 
-def test_apply_gradients_returns_iterations_after_the_increment_175():
+def test_apply_gradients_returns_iterations_after_the_increment():
     optimizer = opt.SGD(0.1)
     v = gc.Variable([1.0])
     result = optimizer.apply_gradients([(gc.constant([1.0]), v)])
@@ -74,7 +74,7 @@ def test_variables_is_a_new_list():
     assert len(optimizer.variables) == 2
 
 
-def test_empty_gradient_list_is_a_no_op_174():
+def test_empty_gradient_list_is_a_no_op():
     optimizer = opt.SGD()
     assert optimizer.apply_gradients([]) is optimizer.iterations  # gradcore's deviation: Keras raises
     assert optimizer.apply([]) is None
@@ -83,12 +83,12 @@ def test_empty_gradient_list_is_a_no_op_174():
 
 # ---- missing gradients ------------------------------------------------------------------------
 
-def test_all_gradients_none_is_an_error_172():
+def test_all_gradients_none_is_an_error():
     with pytest.raises(ValueError, match="No gradients provided for any variable"):
         opt.SGD().apply_gradients([(None, gc.Variable([1.0]))])
 
 
-def test_some_gradients_none_warns_and_skips_them_173():
+def test_some_gradients_none_warns_and_skips_them():
     v, v2 = gc.Variable([1.0]), gc.Variable([1.0], name="v2")
     optimizer = opt.SGD(1.0)
     with pytest.warns(UserWarning, match=r"Gradients do not exist for variables \['Variable:0'\]"):
@@ -101,7 +101,7 @@ def test_some_gradients_none_warns_and_skips_them_173():
 
 @pytest.mark.parametrize("pair", [("clipnorm", "clipvalue"), ("clipnorm", "global_clipnorm"),
                                   ("clipvalue", "global_clipnorm")])
-def test_only_one_clipping_argument_176(pair):
+def test_only_one_clipping_argument_may_be_set(pair):
     with pytest.raises(ValueError, match="Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set"):
         opt.SGD(**{pair[0]: 0.1, pair[1]: 0.1})
 
@@ -112,17 +112,17 @@ def step_of(optimizer, grads, values):
     return [v.numpy() - np.asarray(x) for v, x in zip(variables, values)]
 
 
-def test_clipnorm_clips_each_gradient_177():
+def test_clipnorm_clips_each_gradient():
     (step,) = step_of(opt.SGD(1.0, clipnorm=1.0), [gc.constant([100.0, 100.0])], [[0.0, 0.0]])
     assert_allclose(step, [-(0.5 ** 0.5)] * 2, dtype=gc.float32)
 
 
-def test_clipvalue_178():
+def test_clipvalue_clips_each_element():
     (step,) = step_of(opt.SGD(1.0, clipvalue=1.0), [gc.constant([100.0, -0.5])], [[0.0, 0.0]])
     assert_allclose(step, [-1.0, 0.5], dtype=gc.float32)
 
 
-def test_global_clipnorm_ignores_none_179():
+def test_global_clipnorm_ignores_none_gradients():
     variables = [gc.Variable([0.0]), gc.Variable([0.0]), gc.Variable([0.0])]
     with pytest.warns(UserWarning, match="Gradients do not exist"):
         opt.SGD(1.0, global_clipnorm=1.0).apply_gradients(
@@ -132,13 +132,13 @@ def test_global_clipnorm_ignores_none_179():
 
 @pytest.mark.parametrize("argument", ["clipnorm", "clipvalue", "global_clipnorm"])
 @pytest.mark.parametrize("value", [0.0, -1.0])
-def test_clipping_needs_a_positive_value_180(argument, value):
+def test_clipping_needs_a_positive_value(argument, value):
     (step,) = step_of(opt.SGD(1.0, **{argument: value}), [gc.constant([100.0])], [[0.0]])
     assert step.tolist() == [-100.0]
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf - inf, on purpose
-def test_global_clipnorm_with_an_infinite_gradient_gives_nan_181():
+def test_global_clipnorm_with_an_infinite_gradient_gives_nan():
     (step,) = step_of(opt.SGD(1.0, global_clipnorm=1.0), [gc.constant([np.inf, 1.0])], [[0.0, 0.0]])
     assert np.isnan(step).all()
 
@@ -146,7 +146,7 @@ def test_global_clipnorm_with_an_infinite_gradient_gives_nan_181():
 # ---- constructor arguments -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("momentum", [-1.0, 2.0, 1.5, "0.5", None])
-def test_momentum_must_lie_in_0_1_182(momentum):
+def test_momentum_must_lie_between_0_and_1(momentum):
     with pytest.raises(ValueError, match=r"`momentum` must be a float between \[0, 1\]"):
         opt.SGD(momentum=momentum)
 
@@ -167,26 +167,26 @@ def test_ints_and_numpy_learning_rates_are_accepted(learning_rate):
 
 
 @pytest.mark.parametrize("learning_rate", ["0.1", None, [0.1], True])
-def test_other_learning_rates_are_rejected_183(learning_rate):
+def test_other_learning_rates_are_rejected(learning_rate):
     with pytest.raises(ValueError, match="Argument `learning_rate` should be float, or an instance of "
                                          "LearningRateSchedule, or a callable"):
         opt.SGD(learning_rate)
 
 
-def test_adamw_needs_a_weight_decay_184():
+def test_adamw_needs_a_weight_decay():
     with pytest.raises(ValueError, match="Argument `weight_decay` must be a float. Received: weight_decay=None"):
         opt.AdamW(weight_decay=None)
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_unknown_arguments_185(cls):
+def test_unknown_arguments_are_rejected(cls):
     with pytest.raises(ValueError, match=r"Argument\(s\) not recognized: \{'foo': 1\}"):
         cls(foo=1)
     with pytest.raises(ValueError, match=r"Argument\(s\) not recognized: \{'lr': 0.1\}"):
         cls(lr=0.1)
 
 
-def test_decay_is_ignored_with_a_warning_186():
+def test_decay_is_ignored_with_a_warning():
     with pytest.warns(UserWarning, match="Argument `decay` is no longer supported and will be ignored."):
         optimizer = opt.SGD(decay=0.1)
     assert optimizer.get_config()["learning_rate"] == pytest.approx(0.01)
@@ -200,7 +200,7 @@ def test_unimplemented_options_say_so(argument):
 
 # ---- which variables ------------------------------------------------------------------------------
 
-def test_unknown_variable_is_named_187():
+def test_unknown_variable_is_refused_by_name():
     optimizer = opt.Adam()
     optimizer.apply_gradients([(gc.constant([1.0]), gc.Variable([1.0], name="known"))])
     stranger = gc.Variable([1.0], name="stranger")
@@ -209,7 +209,7 @@ def test_unknown_variable_is_named_187():
     assert stranger.numpy().tolist() == [1.0] and int(optimizer.iterations) == 1
 
 
-def test_apply_without_variables_needs_a_built_optimizer_188():
+def test_apply_without_variables_needs_a_built_optimizer():
     optimizer = opt.SGD(1.0)
     with pytest.raises(ValueError, match=r"must already be built.*Call `optimizer.build\(trainable_variables\)`"):
         optimizer.apply([gc.constant([1.0])])
@@ -231,7 +231,7 @@ def test_build_twice_keeps_the_first_slots():
 
 # ---- weight decay ------------------------------------------------------------------------------------
 
-def test_weight_decay_is_decoupled_and_uses_the_pre_update_value_189():
+def test_weight_decay_is_decoupled_and_uses_the_pre_update_value():
     v = gc.Variable(2.0)
     opt.SGD(1.0, weight_decay=0.004).apply_gradients([(gc.constant(0.0), v)])
     assert_allclose(v, 1.992)
@@ -241,7 +241,7 @@ def test_weight_decay_is_decoupled_and_uses_the_pre_update_value_189():
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_exclude_from_weight_decay_190(cls):
+def test_exclude_from_weight_decay_by_name_or_variable(cls):
     zero = gc.constant(0.0)
     var1, var2, var3 = gc.Variable(2.0), gc.Variable(2.0, name="exclude"), gc.Variable(2.0)
     cls(learning_rate=1.0, weight_decay=0.004).apply_gradients([(zero, var1)])
@@ -264,7 +264,7 @@ def test_exclusions_must_come_before_build():
 
 # ---- learning rate -------------------------------------------------------------------------------------
 
-def test_schedule_is_evaluated_before_the_increment_191():
+def test_schedule_is_evaluated_before_the_increment():
     optimizer = opt.SGD(opt.schedules.ExponentialDecay(1.0, 1, 0.5))
     v = gc.Variable(0.0)
     trajectory = []
@@ -276,7 +276,7 @@ def test_schedule_is_evaluated_before_the_increment_191():
     assert names(optimizer) == ["iteration"]
 
 
-def test_callable_learning_rate_is_called_without_arguments_192():
+def test_callable_learning_rate_is_called_without_arguments():
     optimizer = opt.SGD(lambda: 0.1)
     v = gc.Variable(1.0)
     optimizer.apply_gradients([(gc.constant(1.0), v)])
@@ -284,7 +284,7 @@ def test_callable_learning_rate_is_called_without_arguments_192():
     assert float(optimizer.learning_rate) == 0.1
 
 
-def test_learning_rate_setter_193():
+def test_learning_rate_is_settable_unless_scheduled():
     optimizer = opt.SGD(0.1)
     optimizer.learning_rate = 0.3
     assert_allclose(optimizer.learning_rate, 0.3)
@@ -308,13 +308,13 @@ def test_setting_a_schedule_replaces_the_learning_rate_variable():
 # ---- dtypes, loss scaling, configs -------------------------------------------------------------------
 
 @pytest.mark.parametrize("cls", ALL)
-def test_gradient_is_cast_to_the_variable_dtype_201(cls):
+def test_gradient_is_cast_to_the_variable_dtype(cls):
     v = gc.Variable(np.array([1.0, 2.0]))
     cls(0.5).apply_gradients([(gc.constant([1.0, -1.0], dtype=gc.float32), v)])
     assert v.dtype == gc.float64 and v.numpy()[0] < 1.0 and v.numpy()[1] > 2.0
 
 
-def test_loss_scale_factor_200():
+def test_loss_scale_factor_unscales_gradients():
     optimizer = opt.SGD(1.0, loss_scale_factor=1024)
     (step,) = step_of(optimizer, [gc.constant([1024.0, 2048.0])], [[1.0, 2.0]])
     assert step.tolist() == [-1.0, -2.0]

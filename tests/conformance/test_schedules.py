@@ -93,7 +93,7 @@ def test_step_may_be_a_variable_or_tensor_of_any_int_or_float_type(name):
         assert float(schedule(step)) == expected
 
 
-def test_piecewise_constant_194():
+def test_piecewise_constant_boundary_belongs_to_the_left_interval():
     schedule = schedules.PiecewiseConstantDecay([2, 4], [1.0, 0.5, 0.1])
     assert_allclose([float(schedule(s)) for s in range(6)], [1, 1, 1, 0.5, 0.5, 0.1], dtype=gc.float32)
 
@@ -105,7 +105,7 @@ def test_piecewise_constant_float_boundaries_are_truncated_for_integer_steps():
     assert float(schedule(gc.constant(2.25))) == 1.0 and float(schedule(gc.constant(2.75))) == 0.5
 
 
-def test_cosine_decay_195():
+def test_cosine_decay_is_flat_after_decay_steps():
     schedule = schedules.CosineDecay(1.0, 10, alpha=0.1)
     assert_allclose([float(schedule(s)) for s in (0, 5, 10, 20)], [1.0, 0.55, 0.1, 0.1], dtype=gc.float32)
 

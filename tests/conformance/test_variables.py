@@ -51,7 +51,7 @@ def test_bad_construction():
 
 
 def test_variable_from_a_numpy_array_does_not_alias_it():
-    # DESIGN.md section 6: nothing may hold a Variable's array behind its back (tf.Variable copies too).
+    # docs/architecture.md section 8: nothing holds a Variable's array behind its back (tf.Variable copies too).
     array = np.ones(2, np.float32)
     v = gc.Variable(array)
     array[0] = 5.0

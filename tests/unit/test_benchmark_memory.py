@@ -1,7 +1,7 @@
 """A non-persistent tape frees what it saved once gradient() returns, so training loops stay flat.
 
-DESIGN.md section 7: "A non-persistent tape drops its nodes (and so the saved
-arrays) when gradient() returns." Checked directly with weak references, and
+A non-persistent tape drops its nodes, and so the arrays they saved, when
+gradient() returns. Checked directly with weak references, and
 over many steps of the benchmark's own workloads with tracemalloc.
 """
 

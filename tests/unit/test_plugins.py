@@ -1,4 +1,4 @@
-"""The plugin layer: discovery through pluggy, selection, scopes, and clear errors (DESIGN.md section 3).
+"""The plugin layer: discovery through pluggy, selection, scopes, and clear errors (docs/architecture.md section 1).
 
 Third-party plugins are simulated through the real entry-point path: pluggy's
 ``load_setuptools_entrypoints`` reads ``importlib.metadata.distributions()``,
