@@ -1,3 +1,3 @@
 """``gc.autodiff``: TensorFlow's ``tf.autodiff`` names."""
 
-from gradcore.engine.tape import GradientTape  # noqa: F401
+from gradcore.engine.tape import GradientTape

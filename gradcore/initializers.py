@@ -18,8 +18,8 @@ import operator
 import numpy as np
 
 from gradcore.engine import dtypes
-from gradcore.ops.creation_ops import constant
 from gradcore.ops import random_ops
+from gradcore.ops.creation_ops import constant
 
 #: The standard deviation of a standard normal truncated to [-2, 2] (gc.random's truncation),
 #: which a truncated normal's stddev is divided by so the samples have the intended variance.

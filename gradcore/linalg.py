@@ -1,4 +1,4 @@
 """``gc.linalg``: TensorFlow's ``tf.linalg`` names."""
 
-from gradcore.ops.clip_ops import global_norm  # noqa: F401
-from gradcore.ops.linalg_ops import matmul, matrix_transpose  # noqa: F401
+from gradcore.ops.clip_ops import global_norm
+from gradcore.ops.linalg_ops import matmul, matrix_transpose

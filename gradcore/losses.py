@@ -16,8 +16,7 @@ from gradcore.engine.convert import to_tensor
 from gradcore.errors import ShapeError
 from gradcore.ops.array_ops import expand_dims, one_hot, squeeze
 from gradcore.ops.clip_ops import clip_by_value
-from gradcore.ops.operands import broadcast_shape, check_in_range, normalize_single_axis
-from gradcore.ops.math_ops import (  # noqa: A004 - abs is TensorFlow's name
+from gradcore.ops.math_ops import (
     abs,
     add,
     cast,
@@ -35,6 +34,7 @@ from gradcore.ops.nn_ops import (
     softmax_cross_entropy_with_logits,
     sparse_softmax_cross_entropy_with_logits,
 )
+from gradcore.ops.operands import broadcast_shape, check_in_range, normalize_single_axis
 from gradcore.ops.reduction_ops import reduce_mean, reduce_sum
 
 #: Keras's ``backend.epsilon()``: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log.

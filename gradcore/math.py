@@ -1,7 +1,7 @@
 """``gc.math``: TensorFlow's ``tf.math`` names."""
 
-from gradcore.ops.indexing_ops import unsorted_segment_sum  # noqa: F401
-from gradcore.ops.math_ops import (  # noqa: F401
+from gradcore.ops.indexing_ops import unsorted_segment_sum
+from gradcore.ops.math_ops import (
     abs,
     add,
     add_n,
@@ -48,7 +48,7 @@ from gradcore.ops.math_ops import (  # noqa: F401
     tan,
     tanh,
 )
-from gradcore.ops.reduction_ops import (  # noqa: F401
+from gradcore.ops.reduction_ops import (
     argmax,
     argmin,
     reduce_logsumexp,

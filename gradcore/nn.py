@@ -1,6 +1,6 @@
 """``gc.nn``: TensorFlow's ``tf.nn`` names."""
 
-from gradcore.ops.conv_ops import (  # noqa: F401
+from gradcore.ops.conv_ops import (
     avg_pool,
     avg_pool2d,
     conv2d,
@@ -9,8 +9,8 @@ from gradcore.ops.conv_ops import (  # noqa: F401
     max_pool,
     max_pool2d,
 )
-from gradcore.ops.math_ops import sigmoid, tanh  # noqa: F401
-from gradcore.ops.nn_ops import (  # noqa: F401
+from gradcore.ops.math_ops import sigmoid, tanh
+from gradcore.ops.nn_ops import (
     elu,
     gelu,
     leaky_relu,

@@ -22,7 +22,8 @@ class RegisterGradient:
         self._op_type = op_type
 
     def __call__(self, fn):
-        _register(self._op_type, fn, _caller_location(fn), getattr(fn, "__module__", "?"))
+        written = getattr(fn, "__wrapped__", fn)  # a rule built by a helper (ops/rules.py) names its author
+        _register(self._op_type, fn, _caller_location(written), getattr(written, "__module__", "?"))
         return fn
 
 

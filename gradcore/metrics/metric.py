@@ -18,8 +18,8 @@ from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.losses import _snake_case
 from gradcore.ops.array_ops import broadcast_to
 from gradcore.ops.creation_ops import ones, zeros, zeros_like
-from gradcore.ops.operands import broadcast_shape
 from gradcore.ops.math_ops import cast
+from gradcore.ops.operands import broadcast_shape
 
 
 class Metric:

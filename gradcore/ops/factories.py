@@ -9,7 +9,7 @@ the op.
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.tensor import Tensor
-from gradcore.ops.kernels import run_kernel
+from gradcore.ops.kernels import run_binary_kernel, run_unary_kernel
 from gradcore.ops.operands import FLOAT, NUMERIC, broadcast_shape, check_kind, operands
 
 
@@ -22,7 +22,7 @@ def unary_op(op_type, kernel, kinds=FLOAT, result_dtype=None, api=None, doc=None
             x = to_tensor(x, op_name=api)
         if x._dtype.kind not in kinds:
             check_kind(api, x, kinds)
-        y = run_kernel(api, x._backend, kernel, result_dtype or x._dtype, x._value)
+        y = run_unary_kernel(api, x._backend, kernel, result_dtype or x._dtype, x._value)
         if state.recording:
             record(op_type, (x,), (y,))
         return y
@@ -43,7 +43,7 @@ def binary_op(op_type, kernel, kinds=NUMERIC, result_dtype=None, api=None, doc=N
         xv, yv = x._value, y._value
         if xv.shape != yv.shape:
             broadcast_shape(tuple(xv.shape), tuple(yv.shape), api)
-        z = run_kernel(api, x._backend, kernel, result_dtype or x._dtype, xv, yv)
+        z = run_binary_kernel(api, x._backend, kernel, result_dtype or x._dtype, xv, yv)
         if state.recording:
             record(op_type, (x, y), (z,))
         return z
@@ -59,9 +59,10 @@ def backward_op(op_type, kernel):
     As TensorFlow's TanhGrad and friends: one kernel launch instead of a composite of three, and
     a registered gradient rule of its own, so higher orders still work (docs/architecture.md section 5).
     """
+    api = f"gc.{kernel}"
 
     def op(y, dy):
-        z = run_kernel(f"gc.{kernel}", y._backend, kernel, dy._dtype, y._value, dy._value)
+        z = run_binary_kernel(api, y._backend, kernel, dy._dtype, y._value, dy._value)
         if state.recording:
             record(op_type, (y, dy), (z,))
         return z

@@ -52,6 +52,32 @@ def run_kernel(api, backend, kernel, dtype, *args):
     return Tensor(raw, dtype, backend)
 
 
+def run_unary_kernel(api, backend, kernel, dtype, x):
+    """``run_kernel`` of one array: the elementwise hot path, without packing arguments."""
+    if _intercepting:
+        return run_kernel(api, backend, kernel, dtype, x)
+    try:
+        raw = getattr(backend, kernel)(x)
+    except GradcoreError:
+        raise
+    except Exception as exc:
+        raise kernel_error(api, backend, kernel, (x,), exc) from exc
+    return Tensor(raw, dtype, backend)
+
+
+def run_binary_kernel(api, backend, kernel, dtype, x, y):
+    """``run_kernel`` of two arrays: the elementwise hot path, without packing arguments."""
+    if _intercepting:
+        return run_kernel(api, backend, kernel, dtype, x, y)
+    try:
+        raw = getattr(backend, kernel)(x, y)
+    except GradcoreError:
+        raise
+    except Exception as exc:
+        raise kernel_error(api, backend, kernel, (x, y), exc) from exc
+    return Tensor(raw, dtype, backend)
+
+
 def call_kernel(api, backend, kernel, *args):
     """``run_kernel`` for a kernel whose result is not one tensor (several arrays, or a raw one to convert)."""
     try:

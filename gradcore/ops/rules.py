@@ -25,11 +25,14 @@ def unbroadcast(grad, shape):
     return reshape(summed, shape)
 
 
-
-
 def unary_rule(op_type, grad):
     """Register ``grad(dy, x, y) -> dx`` as the rule of one-input op ``op_type`` (``y`` is its output)."""
-    RegisterGradient(op_type)(lambda op, dy: grad(dy, op.inputs[0], op.outputs[0]))
+
+    def rule(op, dy):
+        return grad(dy, op.inputs[0], op.outputs[0])
+
+    rule.__wrapped__ = grad  # the registry reports where ``grad`` was written, not this helper
+    RegisterGradient(op_type)(rule)
 
 
 def broadcasting_rule(op_type, grad_x, grad_y):
@@ -47,4 +50,5 @@ def broadcasting_rule(op_type, grad_x, grad_y):
             unbroadcast(grad_y(dy, x, y, z), y.shape) if grad_y and op.needs_gradient(1) else None,
         )
 
+    rule.__wrapped__ = grad_x or grad_y
     RegisterGradient(op_type)(rule)

@@ -44,7 +44,7 @@ class Backend(WindowComposites, abc.ABC):
 
     def memory_capacity(self, device):
         """Bytes an array on ``device`` may take at most, or None if unknown."""
-        return None
+        return
 
     # ---- conversion and creation --------------------------------------------------------
 

@@ -7,8 +7,8 @@ A composite is ``Composite(name, fn, make_inputs)``: ``fn(ns, *inputs)`` returns
 ``Composite.constants``, integer arrays passed as-is.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

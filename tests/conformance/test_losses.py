@@ -136,7 +136,7 @@ def test_per_sample_values_match_numpy(dtype):
     np_dtype = dtype.as_numpy_dtype
     y, p = regression_case()
     y, p = y.astype(np_dtype).astype(np.float64), p.astype(np_dtype).astype(np.float64)
-    cast = lambda a: gc.constant(a, dtype=dtype)  # noqa: E731
+    cast = lambda a: gc.constant(a, dtype=dtype)
     for fn, ref in [(gc.losses.mean_squared_error, np_mse), (gc.losses.mean_absolute_error, np_mae),
                     (gc.losses.huber, np_huber)]:
         out = fn(cast(y), cast(p))

@@ -425,7 +425,7 @@ def test_roc_auc_with_coarse_thresholds_is_within_the_bucket_error_of_sklearn(sk
     the exact staircase inside it, so the error is at most half the pairs that share a bucket."""
     y_true, y_pred, _ = binary_data()
     positives, negatives = y_pred[y_true == 1], y_pred[y_true == 0]
-    bucket = lambda s: np.ceil(s * 10)  # noqa: E731 - the interval (t_i, t_i+1] of thresholds i / 10
+    bucket = lambda s: np.ceil(s * 10)
     shared = np.sum(bucket(positives)[:, None] == bucket(negatives)[None, :]) / (len(positives) * len(negatives))
     error = float(gc.metrics.AUC(num_thresholds=11)(y_true, y_pred)) - sklearn_metrics.roc_auc_score(y_true, y_pred)
     assert abs(error) <= shared / 2 + 1e-6

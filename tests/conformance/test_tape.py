@@ -95,10 +95,9 @@ def test_explicit_watch_works_for_non_trainable_variables():
 
 def test_watching_an_integer_tensor_logs_a_warning_and_gives_none(caplog):
     x = gc.constant(10)
-    with caplog.at_level(logging.WARNING, logger="gradcore"):
-        with gc.GradientTape() as g:
-            g.watch(x)
-            y = x * x
+    with caplog.at_level(logging.WARNING, logger="gradcore"), gc.GradientTape() as g:
+        g.watch(x)
+        y = x * x
     assert g.gradient(y, x) is None  # TF_SEMANTICS #6
     messages = [r.getMessage() for r in caplog.records if r.name == "gradcore"]
     assert any("The dtype of the watched tensor must be floating" in m and "int32" in m for m in messages)
@@ -253,12 +252,11 @@ def test_persistent_tape_records_its_own_gradients_inside_its_context(caplog):
 
 def test_non_persistent_gradient_inside_the_block_stops_recording(caplog):
     v = gc.Variable(1.0)
-    with caplog.at_level(logging.WARNING, logger="gradcore"):
-        with gc.GradientTape() as t:
-            y = v * 2
-            close(t.gradient(y, v), 2.0)  # TF_SEMANTICS #22
-            assert t not in state.recording  # later ops in the block are not recorded
-            _ = v * 3
+    with caplog.at_level(logging.WARNING, logger="gradcore"), gc.GradientTape() as t:
+        y = v * 2
+        close(t.gradient(y, v), 2.0)  # TF_SEMANTICS #22
+        assert t not in state.recording  # later ops in the block are not recorded
+        _ = v * 3
     assert not [r for r in caplog.records if r.name == "gradcore"]
     with pytest.raises(RuntimeError, match=NON_PERSISTENT):
         t.gradient(y, v)
@@ -297,10 +295,9 @@ def test_inner_gradient_is_recorded_by_an_outer_tape():
 
 def test_entering_an_active_tape_is_an_error():
     t = gc.GradientTape()
-    with t:
-        with pytest.raises(ValueError, match="Tape is still recording, This can happen if you try to re-enter"):
-            with t:  # TF_SEMANTICS #24
-                pass
+    with t, pytest.raises(ValueError, match="Tape is still recording, This can happen if you try to re-enter"):
+        with t:  # TF_SEMANTICS #24
+            pass
 
 
 def test_re_entering_a_tape_continues_recording():

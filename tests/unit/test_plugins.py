@@ -156,9 +156,8 @@ def test_backend_scopes_nest(fresh_discovery):
 
 def test_backend_scope_is_restored_after_an_exception(fresh_discovery):
     default = gc.get_backend()
-    with pytest.raises(KeyError):
-        with gc.backend_scope("toy"):
-            raise KeyError("inside")
+    with pytest.raises(KeyError), gc.backend_scope("toy"):
+        raise KeyError("inside")
     assert gc.get_backend() is default
 
 

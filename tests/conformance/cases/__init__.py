@@ -8,8 +8,8 @@ order), and ``test_coverage.py`` fails if a registered op has no case.
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
