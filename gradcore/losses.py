@@ -239,8 +239,12 @@ def _reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batc
 class Loss:
     """Base class: ``call(y_true, y_pred)`` gives per-sample losses, ``__call__`` weights and reduces them.
 
-    ``dtype`` is the dtype predictions are cast to first; by default float64 stays float64 and
-    everything else becomes float32 (Keras's floatx). Half precision is computed in float32.
+    ``dtype`` is the dtype predictions are cast to first and the dtype of the result; by default
+    float64 stays float64 and everything else becomes float32 (Keras's floatx). Half precision is
+    computed in float32 by the loss functions; with ``dtype="float16"`` (or bfloat16) their
+    per-sample values are then rounded to it and weighted and reduced in it, as Keras's
+    ``reduce_weighted_values`` converts them to the loss's dtype, so the result has that dtype
+    (tests/conformance/test_mixed_precision.py, test_loss_dtype_float16_gives_float16).
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
@@ -252,6 +256,8 @@ class Loss:
         api = f"gc.losses.{type(self).__name__}"
         y_pred = _float_tensor(api, y_pred, self.dtype)
         losses = self.call(y_true, y_pred)
+        if self.dtype is not None and losses.dtype is not self.dtype:
+            losses = cast(losses, self.dtype)
         return _reduce_weighted_values(losses, sample_weight, self.reduction, api)
 
     def call(self, y_true, y_pred):

@@ -7,6 +7,8 @@ tensor they meet, so ``x * 2.0`` keeps ``x.dtype`` (as in JAX and Keras 3).
 A Python float meeting an integer tensor is an error, as in TensorFlow.
 """
 
+import functools
+
 import numpy as np
 
 from gradcore.errors import DTypeError
@@ -83,6 +85,7 @@ def default_dtype_of_python(value):
     return dtype
 
 
+@functools.lru_cache(maxsize=None)  # weak Python ints are checked against it on every op they meet
 def integer_range(dtype):
     """The (smallest, largest) value an integer dtype holds."""
     info = np.iinfo(dtype.as_numpy_dtype)

@@ -1,8 +1,12 @@
 """``gc.GradientTape``: records ops while active, then differentiates them.
 
-Semantics follow TF_SEMANTICS.md sections 1.1 to 1.5 row by row (row numbers
-in the comments). Tapes are thread-local: one entered in a thread records only
-that thread's ops.
+Semantics follow ``tf.GradientTape`` in eager mode: what it watches, its
+lifecycle (persistent, nested, re-entered, reset), targets and sources,
+unconnected gradients, and jacobians; tests/conformance/test_tape.py checks
+each behaviour. The tape's misuse errors keep TensorFlow's builtin classes and
+messages (docs/errors.md, "Where gradcore follows TensorFlow's classes
+instead"). Tapes are thread-local: one entered in a thread records only that
+thread's ops.
 """
 
 import enum
@@ -25,7 +29,7 @@ logger = logging.getLogger("gradcore")
 
 
 class UnconnectedGradients(enum.Enum):
-    """What ``gradient`` returns for a source the target does not depend on (#50)."""
+    """What ``gradient`` returns for a source the target does not depend on: ``None`` or zeros."""
 
     NONE = "none"
     ZERO = "zero"
@@ -69,7 +73,7 @@ class GradientTape:
         if self._recording:
             raise ValueError(
                 "Tape is still recording, This can happen if you try to re-enter an already-active tape."
-            )  # 24
+            )  # TF's message for `with t: with t:`
         if self._nodes is None:
             self._clear()
         state.recording.append(self)
@@ -78,7 +82,7 @@ class GradientTape:
 
     def _pop(self):
         if not self._recording:
-            raise ValueError("Tape is not recording.")  # 27
+            raise ValueError("Tape is not recording.")  # reset/stop_recording on an exited tape, as TF
         state.recording.remove(self)
         self._recording = False
 
@@ -88,18 +92,18 @@ class GradientTape:
 
         def __enter__(self):
             if not self._tape._recording and not self._tape._entered:
-                raise RuntimeError("Trying to stop recording a tape which is not recording.")  # 28
+                raise RuntimeError("Trying to stop recording a tape which is not recording.")  # never entered
             self._tape._pop()
 
         def __exit__(self, *exc_info):
             self._tape._push()
 
     def stop_recording(self):
-        """A context in which this tape records nothing (#52, #53)."""
+        """A context in which this tape records nothing; recording resumes when it exits."""
         return self._StopRecording(self)
 
     def reset(self):
-        """Forget everything recorded so far; the tape keeps recording (#26, #54)."""
+        """Forget everything recorded and watched so far; the tape keeps recording."""
         self._pop()
         self._clear()
         self._push()
@@ -114,15 +118,15 @@ class GradientTape:
             elif isinstance(t, Tensor):
                 self._watch_tensor(t)
             else:
-                raise ValueError(
+                raise ValueError(  # noqa: TRY004 - TF raises ValueError here, and ported code catches it
                     f"Passed in object {t!r} of type {type(t).__name__!r}, not a gc.Tensor or gc.Variable."
-                )  # 9
+                )
 
     def _watch_tensor(self, t):
         if not t._dtype.is_floating:
             logger.warning(
                 "The dtype of the watched tensor must be floating (e.g. gc.float32), got gc.%s", t._dtype.name
-            )  # 6
+            )  # TF logs (not warnings.warn) and gives a None gradient
         elif self._nodes is not None:
             self._tracked.add(id(t))
         self._kept.append(t)
@@ -135,7 +139,7 @@ class GradientTape:
             self._tracked.add(id(v))
 
     def watched_variables(self):
-        """The variables this tape watches, in the order they were first watched (a tuple, #4)."""
+        """The variables this tape watches, in the order they were first watched (a tuple, as TF)."""
         return tuple(self._variables.values())
 
     # ---- differentiation -----------------------------------------------------------------
@@ -144,17 +148,17 @@ class GradientTape:
         if self._nodes is None:
             raise RuntimeError(
                 "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
-            )  # 15, 16
+            )  # a second gradient, jacobian or batch_jacobian on a non-persistent tape
         if self._recording:
             if not self._persistent:
-                self._pop()  # 22: ops after a gradient call inside the block are not recorded
+                self._pop()  # as TF: ops after a gradient call inside the block are not recorded
             elif not self._warned_inside:
                 self._warned_inside = True
                 logger.warning(
                     "Calling GradientTape.%s on a persistent tape inside its context is significantly "
                     "less efficient than calling it outside the context (it causes the gradient ops "
                     "to be recorded on the tape, leading to increased CPU and memory usage).", api
-                )  # 21
+                )  # TF logs this once; the gradient ops are recorded, so higher orders work
         return prune(list(self._nodes), self._sources_now)
 
     def _finish(self):
@@ -170,7 +174,7 @@ class GradientTape:
             raise TypeError(
                 "Argument `target` should be a list or nested structure of Tensors, Variables to be "
                 "differentiated, but received None."
-            )  # 48
+            )  # TF's class and message
         unconnected = _unconnected(unconnected_gradients)
         targets = [_differentiable(t, "target") for t in nest.flatten(target)]
         flat_sources = [_differentiable(s, "source") for s in nest.flatten(sources)]
@@ -184,12 +188,15 @@ class GradientTape:
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
-        """d target[i...] / d source[j...], shaped ``target.shape + source.shape`` (#70-#77)."""
+        """d target[i...] / d source[j...], shaped ``target.shape + source.shape``.
+
+        An unconnected source gives None, or with ``unconnected_gradients="zero"`` zeros of that shape.
+        """
         if not experimental_use_pfor and not self._persistent:
             raise RuntimeError(
                 "GradientTape must be created with persistent=True to compute the jacobian with eager "
                 "execution enabled and with  experimental_use_pfor set to False."
-            )  # 75
+            )  # TF's message, double space included
         unconnected = _unconnected(unconnected_gradients)
         target = _differentiable(target, "target")
         flat_sources = [_differentiable(s, "source") for s in nest.flatten(sources)]
@@ -210,23 +217,23 @@ class GradientTape:
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
-        """Per-example Jacobians: shape ``[b, y1..yn, x1..xm]`` (#78-#83)."""
+        """Per-example Jacobians: shape ``[b, y1..yn, x1..xm]``; an unconnected target gives zeros, never None."""
         if not experimental_use_pfor and not self._persistent:
             raise RuntimeError(
                 "GradientTape must be created with persistent=True to compute the batch_jacobian with "
                 "eager execution enabled and  with experimental_use_pfor set to False."
-            )  # 83
+            )  # TF's message, double spaces as they are
         _unconnected(unconnected_gradients)
         target = _differentiable(target, "target")
         source = _differentiable(source, "source")
         t_shape, s_shape = tuple(target._value.shape), tuple(source._value.shape)
         for shape in (t_shape, s_shape):
             if len(shape) < 2:
-                raise ValueError(f"Shape {shape} must have rank at least 2")  # 81
+                raise ValueError(f"Shape {shape} must have rank at least 2")  # TF's message
         if t_shape[0] != s_shape[0]:
             raise ValueError(
                 f"Need first dimension of target shape ({t_shape}) and source shape ({s_shape}) to match."
-            )  # 80
+            )  # TF's message
         self._sources_now = [source]
         relevant, reachable = self._begin_differentiation("batch_jacobian")
         batch, per_example = t_shape[0], _size(t_shape[1:])
@@ -248,7 +255,7 @@ def _differentiable(value, role):
     raise TypeError(
         f"GradientTape: each {role} must be a gc.Tensor or gc.Variable, got {type(value).__name__} "
         f"({value!r}); convert it with gc.constant and watch it before computing with it"
-    )  # 49
+    )  # TF raises AttributeError; see docs/deviations.md, "Bad arguments raise builtin-compatible errors"
 
 
 def _seeds(targets, output_gradients):
@@ -262,13 +269,13 @@ def _seeds(targets, output_gradients):
         if g is None:
             raise ValueError(
                 "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) to a Tensor."
-            )  # 44
+            )  # eager TF refuses None entries with this message
         g = to_tensor(g, t._dtype if is_weak(g) else None, t._backend, "GradientTape.gradient")
         if tuple(g._value.shape) != tuple(t._value.shape):
             raise ShapeError(
                 f"GradientTape.gradient: output_gradients entry has shape {tuple(g._value.shape)} but its "
                 f"target has shape {tuple(t._value.shape)}"
-            )  # 43
+            )  # TF's first backward op raises InvalidArgumentError; gradcore checks first
         seeds.append(g)
     return seeds
 
@@ -286,7 +293,7 @@ def _zeros_for(source, shape=None):
 
 def _result(grad, source, unconnected):
     if grad is None and unconnected is UnconnectedGradients.ZERO:
-        return _zeros_for(source)  # 8, 46
+        return _zeros_for(source)  # zeros in the source's dtype, for Variables too (int32 for an int source)
     return grad
 
 
@@ -316,7 +323,7 @@ def _stack_rows(row, source, target_shape, unconnected):
     s_shape = tuple(source._value.shape)
     if all(g is None for g in row):
         if unconnected is UnconnectedGradients.ZERO:
-            return _zeros_for(source, target_shape + s_shape)  # 77
+            return _zeros_for(source, target_shape + s_shape)  # unconnected_gradients='zero'
         return None
     row = [_zeros_for(source) if g is None else g for g in row]
     if not row:
@@ -329,6 +336,6 @@ def _stack_batch_columns(columns, target, source):
 
     t_shape, s_shape = tuple(target._value.shape), tuple(source._value.shape)
     if all(g is None for g in columns) or not columns:
-        return _filled(target, 0, t_shape + s_shape[1:])  # 82: zeros (never None) in the target's dtype
+        return _filled(target, 0, t_shape + s_shape[1:])  # zeros (never None) in the target's dtype, as TF
     columns = [_zeros_for(source) if g is None else g for g in columns]
     return reshape(stack(columns, axis=1), t_shape + s_shape[1:])

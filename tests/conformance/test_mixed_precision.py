@@ -4,7 +4,10 @@ What Keras 3 (tf.keras) does, and so gradcore:
 - A loss given float16 predictions and no dtype computes in float32 (Keras's floatx), so a
   squared error of 300 (90,000, past float16's largest finite 65,504) is finite.
 - ``Loss(dtype=...)`` casts the predictions to that dtype first, so the loss is computed in it
-  and has it.
+  and has it. Keras converts the per-sample losses to that dtype too before weighting and reducing
+  them, so ``dtype="float16"`` gives a float16 loss; gradcore's loss functions still compute half
+  precision in float32 and round the per-sample values to float16 there (Keras computes them in
+  float16, so where float16 arithmetic overflows Keras gives inf and gradcore a finite value).
 - ``Optimizer(loss_scale_factor=s)``: ``scale_loss(loss)`` is ``loss * s``; ``apply`` divides the
   gradients by ``s`` first of all, before clipping and the update (the order inside Keras's
   ``apply``: filter None, unscale, clip, weight decay, update_step).
@@ -69,7 +72,7 @@ def test_loss_dtype_float64_computes_float32_predictions_in_float64():
     assert_allclose(loss, -np.log(1.0 - (1.0 - EPSILON)), dtype=gc.float64)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("make", [
     lambda dtype: gc.losses.Huber(delta=0.5, dtype=dtype),
     lambda dtype: gc.losses.MeanAbsoluteError(reduction="sum", dtype=dtype),
@@ -83,6 +86,35 @@ def test_loss_result_dtype_follows_the_dtype_argument_for_any_input_dtype(make, 
         else:
             y_true, y_pred = np.array([[0.0, 1.0]]), gc.constant([[0.25, 3.0]], dtype=input_dtype)
         assert loss(y_true, y_pred).dtype is gc.as_dtype(dtype), f"{loss.name} of {input_dtype.name} predictions"
+
+
+@pytest.mark.parametrize("input_dtype", [gc.float16, gc.float32, gc.float64])
+def test_loss_dtype_float16_gives_float16(input_dtype):
+    """Keras 3's Loss.__call__ converts the inputs to the loss's dtype (its dtype policy's compute
+    dtype) and the per-sample losses to it again before weighting and reducing: a float16 result,
+    whatever the predictions' dtype. The per-sample squared errors, 30,001 and 20,834, fit float16;
+    gradcore computes them in float32 and rounds them (Keras, squaring in float16, would overflow
+    300^2 = 90,000 to inf), then weights and reduces in float16."""
+    y_true = np.zeros((2, 3))
+    y_pred = np.array([[300.0, 0.5, -2.0], [1.25, 0.0, 250.0]])
+    per_sample = rounded(np.mean((y_true - rounded(y_pred, gc.float16)) ** 2, axis=-1), gc.float16)
+    predictions = gc.constant(y_pred, dtype=input_dtype)
+
+    unreduced = gc.losses.MeanSquaredError(reduction="none", dtype="float16")(y_true, predictions)
+    assert unreduced.dtype is gc.float16
+    assert_allclose(unreduced, per_sample, dtype=gc.float16)
+
+    weights = np.array([1.0, 0.5])
+    weighted = gc.losses.MeanSquaredError(dtype="float16")(y_true, predictions, sample_weight=weights)
+    assert weighted.dtype is gc.float16
+    assert_allclose(weighted, np.mean(per_sample * weights), dtype=gc.float16)
+
+    # The clip still happens in float32: a prediction of 1 for label 1 gives -log(1 - 2^-23) = 2^-23,
+    # which float16 holds exactly (a subnormal), not log(0) of 1 - EPSILON rounded to 1.
+    certain = gc.constant(np.ones((2, 1)), dtype=input_dtype)
+    bce = gc.losses.BinaryCrossentropy(dtype="float16")(np.ones((2, 1)), certain)
+    assert bce.dtype is gc.float16
+    assert_allclose(bce, -np.log(np.float64(np.float32(1 - EPSILON))), dtype=gc.float16, relative=True)
 
 
 # ---- loss scaling ------------------------------------------------------------------------------------
