@@ -116,6 +116,7 @@ from gradcore.ops.array_ops import (
 from gradcore.ops.indexing_ops import gather
 from gradcore.ops.linalg_ops import matmul
 from gradcore.ops.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value
+from gradcore.function.control_flow import cond, while_loop
 
 # ---- TensorFlow's namespaces ----
 from gradcore import autodiff, linalg, math, nn, random
