@@ -160,10 +160,6 @@ def uninstall(interceptor):
         _intercepting = bool(_thread_stacks or _process_interceptors)
 
 
-def installed(interceptor):
-    return interceptor in _process_interceptors
-
-
 def _use_composites(call, proceed):
     """Run the call's kernel on a composite view of its backend: the optional kernels' defaults."""
     return call.run(composite_view(call.backend))
