@@ -52,11 +52,10 @@ def _empty_extreme(api, x, axes, keepdims, which):
         value = float("-inf") if which == "lowest" else float("inf")
     else:
         value = dtypes.integer_range(x._dtype)[0 if which == "lowest" else 1]
-    reduced = [axes is None or i in axes for i in range(x.ndim)]
     if keepdims:
-        shape = tuple(1 if r else n for r, n in zip(reduced, x.shape))
+        shape = _kept_dims(x.shape, axes)
     else:
-        shape = tuple(n for r, n in zip(reduced, x.shape) if not r)
+        shape = tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes)
     backend = x._backend
     return run_kernel(api, backend, "full", x._dtype, shape, value, x._dtype, backend.device_of(x._value))
 
@@ -69,10 +68,14 @@ reduce_prod = _reduction("Prod", "reduce_prod", NUMERIC, "gc.reduce_prod")
 reduce_logsumexp = _reduction("ReduceLogSumExp", "reduce_logsumexp", FLOAT, "gc.reduce_logsumexp")
 
 
-def _kept_shape(op):
-    """The output shape as if keepdims=True, so dy broadcasts back over the input."""
-    shape, axes = op.inputs[0].shape, op.get_attr("axis")
+def _kept_dims(shape, axes):
+    """``shape`` with every reduced axis kept as 1: the output shape of keepdims=True."""
     return tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+
+
+def _kept_shape(op):
+    """The op's output shape as if keepdims=True, so dy broadcasts back over the input."""
+    return _kept_dims(op.inputs[0].shape, op.get_attr("axis"))
 
 
 def _expand_back(op, t):

@@ -303,13 +303,13 @@ class Optimizer:
         variable without a word, and a gradient or variable from another backend would fail
         inside some op halfway through the step, after some slots have moved; all of it is
         caught here, before anything is written. Shapes are compared as the arrays' own shape
-        tuples: no kernel, no host sync, a fraction of a microsecond per variable. A gradient of another dtype is fine: ``_update`` casts it to the variable's
-        dtype, as Keras' update_step does.
+        tuples: no kernel, no host sync, a fraction of a microsecond per variable. A gradient of
+        another dtype is fine: ``_update`` casts it to the variable's dtype, as Keras' update_step does.
         """
         backend = self._iterations._backend  # the learning rate and step count live here
         checked = []
         for gradient, variable in zip(grads, trainable_variables):
-            if type(gradient) is not Tensor and not isinstance(gradient, (Tensor, Variable)):
+            if not isinstance(gradient, (Tensor, Variable)):
                 with backend_scope(backend.name), device(variable.device):  # a NumPy array, a list
                     gradient = convert_to_tensor(gradient)
             if variable._backend is not backend or gradient._backend is not backend:
