@@ -14,6 +14,7 @@ from gradcore.errors import (
     DTypeError,
     GradcoreError,
     InvalidArgumentError,
+    OperatorNotAllowedInGraphError,
     ResourceExhaustedError,
     ShapeError,
 )
@@ -117,6 +118,8 @@ from gradcore.ops.indexing_ops import gather
 from gradcore.ops.linalg_ops import matmul
 from gradcore.ops.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value
 from gradcore.function.control_flow import cond, while_loop
+from gradcore.function.function import function
+from gradcore.function.signature import TensorSpec
 
 # ---- TensorFlow's namespaces ----
 from gradcore import autodiff, linalg, math, nn, random

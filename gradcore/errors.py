@@ -33,3 +33,7 @@ class BackendUnavailableError(BackendError):
 
 class ResourceExhaustedError(GradcoreError, MemoryError):
     """An array would not fit in the device's memory (TensorFlow's name)."""
+
+
+class OperatorNotAllowedInGraphError(GradcoreError, TypeError):
+    """A traced tensor's value was asked for inside ``gc.function``, where it is not known yet (TF's name)."""

@@ -35,6 +35,14 @@ class CoreKernels:
     def version(self):
         return torch.__version__
 
+    def compile_function(self, fn, jit_compile):
+        """``torch.compile`` of gc.function's recorded program on request; else gradcore's lean replay.
+
+        On CPU torch.compile needs a C++ compiler; without one its first call fails and
+        gc.function reports torch's error (docs/function.md, "Compiling").
+        """
+        return torch.compile(fn, dynamic=False) if jit_compile else fn
+
     def memory_capacity(self, device):
         if device == "cpu":
             return None

@@ -15,6 +15,7 @@ class _State(threading.local):
     def __init__(self):
         self.recording = []  # tapes recording now, innermost last
         self.variable_watchers = []  # custom_gradient's lists of variables read
+        self.tracer = None  # the gc.function trace running in this thread (gradcore/function/tracing.py)
 
 
 state = _State()

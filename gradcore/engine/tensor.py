@@ -6,6 +6,8 @@ once the ops exist, as TensorFlow does, so this module stays free of op code.
 
 import numpy as np
 
+from gradcore.engine.recording import state
+
 
 class Tensor:
     """An immutable array on one backend. Create with ``gc.constant`` or any op."""
@@ -25,6 +27,8 @@ class Tensor:
 
     @property
     def shape(self):
+        if state.tracer is not None:  # a relaxed trace shows its unknown dimensions as None
+            return state.tracer.visible_shape(self)
         return tuple(self._value.shape)
 
     @property
@@ -46,6 +50,8 @@ class Tensor:
 
     def numpy(self):
         """The value as a new NumPy array: a copy, so writing to it cannot change the tensor."""
+        if state.tracer is not None:
+            state.tracer.refuse_host_read(self, "numpy")
         return np.array(self._backend.to_numpy(self._value))
 
     def __array__(self, dtype=None, copy=None):
@@ -77,6 +83,8 @@ class Tensor:
         return int(self._scalar_item("index"))
 
     def _scalar_item(self, what):
+        if state.tracer is not None:
+            state.tracer.refuse_host_read(self, what)
         if self.size != 1:
             raise ValueError(f"{what}() needs a tensor with one element; this one has shape {self.shape}")
         return np.asarray(self._backend.to_numpy(self._value)).reshape(()).item()

@@ -7,6 +7,8 @@ what lets tapes differentiate through reads taken before an assign, and what
 lets ``gc.function`` swap the slot for a traced value (docs/architecture.md section 8).
 """
 
+import weakref
+
 import numpy as np
 
 from gradcore.engine.convert import is_weak, to_tensor
@@ -16,6 +18,19 @@ from gradcore.engine.tensor import Tensor, _Ref
 from gradcore.errors import DTypeError, ShapeError
 from gradcore.ops.creation_ops import constant
 from gradcore.ops.kernels import call_kernel
+
+
+_live_variables = {}  # id -> weak reference (Variables are unhashable: == is elementwise)
+
+
+def live_variables():
+    """Every Variable that exists now."""
+    return [v for v in (ref() for ref in list(_live_variables.values())) if v is not None]
+
+
+def _note_alive(variable):
+    key = id(variable)
+    _live_variables[key] = weakref.ref(variable, lambda _, key=key: _live_variables.pop(key, None))
 
 
 class Variable:
@@ -37,6 +52,9 @@ class Variable:
         self._backend = initial._backend
         self._name = f"{name or 'Variable'}:0"
         self._trainable = True if trainable is None else bool(trainable)
+        _note_alive(self)  # gc.function's trace finds the variables a function touches here
+        if state.tracer is not None:
+            state.tracer.created(self)  # refused outside a function's first call (docs/function.md)
 
     # ---- reading ---------------------------------------------------------------------
 
@@ -54,6 +72,8 @@ class Variable:
 
     def numpy(self):
         """The current value as a new NumPy array (a copy: writing to it leaves the variable alone)."""
+        if state.tracer is not None:
+            state.tracer.refuse_host_read(self, "numpy")
         return np.array(self._backend.to_numpy(self._value))
 
     def __array__(self, dtype=None, copy=None):

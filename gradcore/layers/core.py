@@ -120,12 +120,12 @@ class Dropout(Layer):
             return inputs
         shape = inputs.shape if self.noise_shape is None else tuple(
             n if s is None else s for s, n in zip(self.noise_shape, inputs.shape))
-        keep = greater_equal(uniform(shape, seed=self._next_mask_seed()), self.rate)
+        # The seed is a function, called at each draw, so under gc.function every call gets a fresh mask.
+        seed = None if self.seed is None else self._next_mask_seed
+        keep = greater_equal(uniform(shape, seed=seed), self.rate)
         return multiply(inputs, cast(keep, inputs.dtype) * (1.0 / (1.0 - self.rate)))
 
     def _next_mask_seed(self):
-        if self.seed is None:
-            return None
         sequence = np.random.SeedSequence([self.seed % 2**64, self._masks_drawn])
         self._masks_drawn += 1
         return int(sequence.generate_state(1, np.uint64)[0])

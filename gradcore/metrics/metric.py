@@ -18,6 +18,7 @@ from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.losses import _snake_case
 from gradcore.ops.array_ops import broadcast_to
 from gradcore.ops.creation_ops import ones, zeros, zeros_like
+from gradcore.ops.kernels import check_on_host
 from gradcore.ops.math_ops import cast
 from gradcore.ops.operands import broadcast_shape
 
@@ -104,13 +105,7 @@ class Metric:
         if sample_weight is None:
             return None
         weights = self._values(sample_weight)
-        nan = np.isnan(weights.numpy())  # checked on the host so every backend raises the same error
-        if nan.any():
-            position = tuple(int(i) for i in np.argwhere(nan)[0]) if nan.ndim else ()
-            raise InvalidArgumentError(
-                f"{self._label}: sample_weight has a NaN at position {position} (shape {weights.shape}); "
-                f"a NaN would poison the metric's state. Use a weight of 0 to leave a sample out"
-            )
+        check_on_host(functools.partial(_refuse_nan_weights, self._label, weights.shape), weights)
         return weights
 
     def _broadcast_weights(self, weights, shape):
@@ -133,3 +128,14 @@ def _untaped(method):
             return method(self, *args, **kwargs)
 
     return run_paused
+
+
+def _refuse_nan_weights(label, shape, weights):
+    """Checked on the host so every backend raises the same error."""
+    nan = np.isnan(weights)
+    if nan.any():
+        position = tuple(int(i) for i in np.argwhere(nan)[0]) if nan.ndim else ()
+        raise InvalidArgumentError(
+            f"{label}: sample_weight has a NaN at position {position} (shape {shape}); "
+            f"a NaN would poison the metric's state. Use a weight of 0 to leave a sample out"
+        )

@@ -16,6 +16,9 @@ import contextlib
 import os
 import threading
 
+import numpy as np
+
+from gradcore.engine.recording import state
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import GradcoreError, InvalidArgumentError, ResourceExhaustedError
 from gradcore.plugin.contract import composite_view
@@ -90,6 +93,29 @@ def call_kernel(api, backend, kernel, *args):
         raise kernel_error(api, backend, kernel, args, exc) from exc
 
 
+def check_on_host(check, *tensors):
+    """Call ``check(*values)`` on the tensors' values as NumPy arrays; ``check`` raises if they are bad.
+
+    For what only the values can tell (an index out of range, a zero divisor) and backends
+    disagree on. Inside ``gc.function`` the check also runs at every later call of the
+    function, on that call's values (docs/function.md, "Host checks").
+    """
+    if state.tracer is not None:
+        state.tracer.check_at_every_call(check, tensors)
+    check(*(np.asarray(t._backend.to_numpy(t._value)) for t in tensors))
+
+
+def host_values(api, backend, dtype, device, draw):
+    """A tensor of the NumPy values ``draw()`` makes on the host (random numbers), moved to ``backend``.
+
+    Inside ``gc.function`` ``draw`` runs again at every call, in the order the trace drew them,
+    so a function gives the numbers the eager program gives (docs/function.md, "Random numbers").
+    """
+    if state.tracer is not None:
+        return Tensor(state.tracer.feed(api, backend, dtype, device, draw), dtype, backend)
+    return run_kernel(api, backend, "asarray", dtype, draw(), dtype, device)
+
+
 class KernelCall:
     """What an interceptor sees: the op's public name, the backend, the kernel's name and its arguments."""
 
@@ -161,8 +187,13 @@ def uninstall(interceptor):
 
 
 def _use_composites(call, proceed):
-    """Run the call's kernel on a composite view of its backend: the optional kernels' defaults."""
-    return call.run(composite_view(call.backend))
+    """Run the call's kernel on a composite view of its backend: the optional kernels' defaults.
+
+    The call itself is redirected, so an interceptor further in (the gc.function tracer) sees
+    and records the composite kernel.
+    """
+    call.backend = composite_view(call.backend)
+    return proceed()
 
 
 def force_composites():

@@ -6,6 +6,7 @@ Op type names are TensorFlow's, so ``RegisterGradient("Square")`` means what
 a TensorFlow user expects.
 """
 
+import functools
 import math
 
 from gradcore.engine import dtypes
@@ -14,7 +15,7 @@ from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient, no_gradient
 from gradcore.errors import InvalidArgumentError
 from gradcore.ops.factories import backward_op, binary_op, unary_op
-from gradcore.ops.kernels import run_kernel
+from gradcore.ops.kernels import check_on_host, run_kernel
 from gradcore.ops.operands import ANY, BOOL, FLOAT, NUMERIC, broadcast_shape, check_kind, operands, same_backend
 from gradcore.ops.rules import broadcasting_rule, unary_rule, unbroadcast
 
@@ -61,24 +62,31 @@ def floormod(x, y, name=None):
 def pow(x, y, name=None):
     """x ** y elementwise; integers to negative integer powers are an error, as in TensorFlow."""
     x, y = operands(x, y, "gc.pow")
-    if x._dtype.kind == "int" and _any_host(y, lambda v: v < 0):
-        raise InvalidArgumentError(
-            f"gc.pow: integers to negative integer powers are not allowed (exponent of dtype {y._dtype.name} "
-            f"and shape {y.shape} holds a negative value); cast to a float dtype first"
-        )
+    if x._dtype.kind == "int":
+        check_on_host(functools.partial(_refuse_negative_exponent, y._dtype, y.shape), y)
     return _pow(x, y)
 
 
 def _check_no_zero_divisor(api, y):
     # Backends disagree here (NumPy gives 0, JAX -1 or garbage, torch raises), so the core checks on the host.
-    if _any_host(y, lambda v: v == 0):
+    check_on_host(functools.partial(_refuse_zero_divisor, api, y._dtype, y.shape), y)
+
+
+def _refuse_zero_divisor(api, dtype, shape, divisor):
+    if (divisor == 0).any():
         raise InvalidArgumentError(
-            f"{api}: integer division by zero (divisor of dtype {y._dtype.name} and shape {y.shape} holds 0)"
+            f"{api}: integer division by zero (divisor of dtype {dtype.name} and shape {shape} holds 0)"
         )
 
 
-def _any_host(t, predicate):
-    return bool(predicate(t.numpy()).any())
+def _refuse_negative_exponent(dtype, shape, exponent):
+    if (exponent < 0).any():
+        raise InvalidArgumentError(
+            f"gc.pow: integers to negative integer powers are not allowed (exponent of dtype {dtype.name} "
+            f"and shape {shape} holds a negative value); cast to a float dtype first"
+        )
+
+
 
 
 broadcasting_rule("AddV2", lambda dy, x, y, z: dy, lambda dy, x, y, z: dy)

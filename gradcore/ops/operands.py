@@ -13,6 +13,7 @@ import numpy as np
 from gradcore.engine import dtypes
 from gradcore.engine.convert import is_weak, to_tensor
 from gradcore.engine.tensor import Tensor
+from gradcore.ops.kernels import check_on_host
 from gradcore.errors import BackendError, DTypeError, InvalidArgumentError, ResourceExhaustedError, ShapeError
 
 FLOAT = frozenset({"float"})
@@ -133,9 +134,13 @@ def check_in_range(api, indices, size, noun, meaning):
     """Every value of integer tensor ``indices`` in [0, size), checked on the host.
 
     Backends disagree about bad indices (jax clamps silently, torch and NumPy raise their
-    own errors), so the core checks and every backend raises this same error.
+    own errors), so the core checks and every backend raises this same error; inside
+    ``gc.function`` the check runs at every call (docs/function.md, "Host checks").
     """
-    values = indices.numpy()
+    check_on_host(functools.partial(_refuse_out_of_range, api, size, noun, meaning), indices)
+
+
+def _refuse_out_of_range(api, size, noun, meaning, values):
     bad = (values < 0) | (values >= size)
     if bad.any():
         position = tuple(int(i) for i in np.argwhere(bad)[0])

@@ -23,7 +23,7 @@ import numpy as np
 from gradcore.engine import dtypes
 from gradcore.engine.convert import current_device
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
-from gradcore.ops.kernels import run_kernel
+from gradcore.ops.kernels import host_values
 from gradcore.ops.operands import new_shape
 from gradcore.plugin import discovery as plugins
 
@@ -50,6 +50,9 @@ def set_seed(seed):
 
 
 def _source(seed):
+    """The generator a draw uses; ``seed`` may be a function giving a new seed at each draw (Dropout's)."""
+    if callable(seed):
+        seed = seed()
     return _global_generator if seed is None else _generator(seed)
 
 
@@ -59,7 +62,7 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
     dtype = _float_dtype(api, dtype)
     shape = _host_shape(api, shape, dtype)
     mean, stddev = _parameter(api, "mean", mean, shape), _stddev(api, stddev, shape)
-    return _moved(mean + stddev * _source(seed).standard_normal(shape), dtype)
+    return _moved(api, lambda: mean + stddev * _source(seed).standard_normal(shape), dtype)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
@@ -68,13 +71,16 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     dtype = _float_dtype(api, dtype)
     shape = _host_shape(api, shape, dtype)
     mean, stddev = _parameter(api, "mean", mean, shape), _stddev(api, stddev, shape)
-    source = _source(seed)
+    return _moved(api, lambda: mean + stddev * _truncated(_source(seed), shape), dtype)
+
+
+def _truncated(source, shape):
     z = np.asarray(source.standard_normal(shape))
     outside = np.abs(z) > TRUNCATION
     while outside.any():
         z[outside] = source.standard_normal(int(outside.sum()))
         outside = np.abs(z) > TRUNCATION
-    return _moved(mean + stddev * z, dtype)
+    return z
 
 
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
@@ -95,20 +101,25 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
     if np.any(low >= high):
         raise InvalidArgumentError(f"{api}: need minval < maxval, got minval={minval!r}, maxval={maxval!r}")
     if dtype.is_integer:
-        return _moved(_integers(api, _source(seed), low, high, shape, dtype), dtype)
-    values = (low + (high - low) * _source(seed).random(shape)).astype(dtype.as_numpy_dtype)
+        _check_integer_range(api, low, high, dtype)
+        return _moved(api, lambda: _source(seed).integers(low.astype(np.int64), high.astype(np.int64), size=shape),
+                      dtype)
+    return _moved(api, lambda: _uniform_floats(_source(seed), low, high, shape, dtype), dtype)
+
+
+def _uniform_floats(source, low, high, shape, dtype):
+    values = (low + (high - low) * source.random(shape)).astype(dtype.as_numpy_dtype)
     # Rounding to the dtype can carry a value up to maxval itself: step back below it.
     top = high.astype(dtype.as_numpy_dtype)
-    return _moved(np.where(values >= top, np.nextafter(top, np.full_like(top, -np.inf)), values), dtype)
+    return np.where(values >= top, np.nextafter(top, np.full_like(top, -np.inf)), values)
 
 
-def _integers(api, source, low, high, shape, dtype):
+def _check_integer_range(api, low, high, dtype):
     if np.any(low != np.floor(low)) or np.any(high != np.floor(high)):
         raise InvalidArgumentError(f"{api}: minval and maxval must be whole numbers for dtype {dtype.name}")
     info = np.iinfo(dtype.as_numpy_dtype)
     if np.any(low < info.min) or np.any(high - 1 > info.max):
         raise InvalidArgumentError(f"{api}: [minval, maxval) must lie within the range of {dtype.name}")
-    return source.integers(low.astype(np.int64), high.astype(np.int64), size=shape)
 
 
 def _host_shape(api, shape, dtype):
@@ -142,8 +153,8 @@ def _stddev(api, value, shape):
     return stddev
 
 
-def _moved(values, dtype):
-    """Host values rounded to ``dtype`` here, then handed to the backend: the same bits everywhere."""
-    backend = plugins.get_backend()
-    host = np.asarray(values).astype(dtype.as_numpy_dtype)
-    return run_kernel("gc.random", backend, "asarray", dtype, host, dtype, current_device())
+def _moved(api, draw, dtype):
+    """Values ``draw()`` makes on the host, rounded to ``dtype`` there, then handed to the backend:
+    the same bits everywhere. Under ``gc.function`` the draw is repeated at every call."""
+    return host_values(api, plugins.get_backend(), dtype, current_device(),
+                       lambda: np.asarray(draw()).astype(dtype.as_numpy_dtype))

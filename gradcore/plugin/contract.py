@@ -46,6 +46,12 @@ class Backend(WindowComposites, abc.ABC):
         """Bytes an array on ``device`` may take at most, or None if unknown."""
         return
 
+    def compile_function(self, fn, jit_compile):
+        """A faster equivalent of ``fn``, a pure function of this backend's arrays that gc.function
+        recorded (``jit_compile`` is the user's request: None, True or False); ``fn`` itself when
+        the backend has no compiler, which then runs as gradcore's lean replay (docs/function.md)."""
+        return fn
+
     # ---- conversion and creation --------------------------------------------------------
 
     @abc.abstractmethod

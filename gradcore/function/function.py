@@ -1,0 +1,230 @@
+"""``gc.function``: trace a Python function once per input signature, then run the recorded program.
+
+The observable behaviour is ``tf.function``'s (docs/function.md; tests/conformance/test_function.py
+cites the TensorFlow behaviour each test mirrors): one trace per signature (tensor shapes and
+dtypes, Python values by value), Python side effects once per trace, variables created on
+the first call only, ``Variable.assign`` inside visible outside, nested structures in and
+out, and a traced value never baked into the program.
+"""
+
+import functools
+import inspect
+import logging
+import weakref
+
+from gradcore.engine import nest
+from gradcore.engine.recording import state
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.variables import Variable
+from gradcore.errors import GradcoreError, InvalidArgumentError
+from gradcore.function.compiling import compile_program
+from gradcore.function.signature import TensorSpec, call_key, check_signature, spec_placeholders
+from gradcore.function.tracing import Trace
+
+logger = logging.getLogger("gradcore")
+
+#: Traces of one function after which gradcore warns about retracing, as TensorFlow does.
+RETRACING_WARNING_AFTER = 5
+
+
+class Function:
+    """A Python function compiled per input signature; see the module doc and docs/function.md."""
+
+    def __init__(self, python_function, input_signature=None, jit_compile=None, reduce_retracing=False):
+        if not callable(python_function):
+            raise TypeError(f"gc.function: expected a callable, got {type(python_function).__name__}")
+        self._python_function = python_function
+        self._input_signature = None if input_signature is None else _as_specs(input_signature)
+        self._jit_compile = jit_compile
+        self._reduce_retracing = bool(reduce_retracing)
+        self._parameters = inspect.signature(python_function)
+        self._concrete = {}  # call key -> ConcreteFunction
+        self._tracing_count = 0
+        self._traced_once = False
+        self._per_instance = weakref.WeakKeyDictionary()
+        functools.update_wrapper(self, python_function)
+
+    # ---- methods: one Function per instance, as TensorFlow keeps one per object ----------------
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        try:
+            bound = self._per_instance.get(instance)
+        except TypeError:  # an instance that cannot be weakly referenced: trace per call key instead
+            return functools.partial(self.__call__, instance)
+        if bound is None:
+            bound = Function(functools.partial(self._python_function, instance), self._input_signature,
+                             self._jit_compile, self._reduce_retracing)
+            self._per_instance[instance] = bound
+        return bound
+
+    # ---- calling ----------------------------------------------------------------------------------
+
+    @property
+    def python_function(self):
+        return self._python_function
+
+    def experimental_get_tracing_count(self):
+        """How many times the Python function has been traced."""
+        return self._tracing_count
+
+    def __call__(self, *args, **kwargs):
+        if state.tracer is not None:
+            return self._python_function(*args, **kwargs)  # inside another function's trace: part of it
+        args, kwargs = self._canonical(args, kwargs)
+        if self._input_signature is not None:
+            check_signature(self._input_signature, args, kwargs)
+        key = call_key(args, kwargs)
+        concrete = self._concrete.get(key)
+        if state.recording and (concrete is None or concrete.watched_by_a_tape(args, kwargs)):
+            # An outer tape differentiates this call: run the Python body, recorded op by op
+            # (docs/function.md, "Tapes outside a function").
+            return self._python_function(*args, **kwargs)
+        if concrete is None:
+            return self._trace_and_call(key, args, kwargs)
+        return concrete.call(args, kwargs)
+
+    def _canonical(self, args, kwargs):
+        """Positional and keyword spellings of one call made the same, defaults filled in."""
+        if not kwargs and self._input_signature is None:
+            return args, kwargs
+        try:
+            bound = self._parameters.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"gc.function {self.__name__}: {exc}") from None
+        bound.apply_defaults()
+        return bound.args, bound.kwargs
+
+    def _trace_and_call(self, key, args, kwargs, dry=False):
+        """Trace for ``key``, keep the program, and return the call's result (the trace ran it).
+
+        A ``dry`` trace (for a signature alone) leaves every variable as it found it.
+        """
+        trace, result = self._trace(args, kwargs, may_create_variables=not self._traced_once)
+        if trace.new_variables:
+            # As TensorFlow: trace again to make sure a second trace creates none; the first
+            # trace's updates are undone, so the call counts once.
+            trace.restore_variables()
+            trace, result = self._trace(args, kwargs, may_create_variables=False)
+        if dry:
+            trace.restore_variables()
+        self._traced_once = True
+        self._concrete[key] = ConcreteFunction(trace.finish(result), self._jit_compile, self.__name__)
+        return result
+
+    def _trace(self, args, kwargs, may_create_variables):
+        self._tracing_count += 1
+        if self._tracing_count == RETRACING_WARNING_AFTER + 1:
+            logger.warning(
+                "gc.function %s has been traced %d times: each new input shape, dtype or Python value "
+                "makes a new trace. Pass tensors rather than Python numbers, or give an input_signature.",
+                self.__name__, self._tracing_count,
+            )
+        trace = Trace(may_create_variables)
+        with trace.active():
+            traced_args, traced_kwargs = nest.map_structure(
+                lambda leaf: trace.placeholder(leaf) if isinstance(leaf, Tensor) else leaf, (args, kwargs))
+            result = self._python_function(*traced_args, **traced_kwargs)
+        return trace, result
+
+    def get_concrete_function(self, *args, **kwargs):
+        """The concrete function for these arguments (tensors, or ``gc.TensorSpec`` for an input)."""
+        if not args and not kwargs and self._input_signature is not None:
+            args = tuple(self._input_signature)
+        args, kwargs = self._canonical(args, kwargs)
+        concrete_args, concrete_kwargs = spec_placeholders((args, kwargs))
+        key = call_key(concrete_args, concrete_kwargs)
+        if key not in self._concrete:
+            self._trace_and_call(key, concrete_args, concrete_kwargs, dry=True)
+        return BoundConcreteFunction(self, self._concrete.get(key))
+
+    def __repr__(self):
+        return f"<gc.function {self.__name__}>"
+
+
+class ConcreteFunction:
+    """One trace's program, compiled for its backend, and how to call it."""
+
+    def __init__(self, program, jit_compile, name):
+        self._program = program
+        self._name = name
+        self._variables = [v for v, _ in program.variable_reads]
+        self._written = [v for v, _ in program.variable_writes]
+        self._outputs = program.outputs
+        self._run = compile_program(program, jit_compile)
+
+    @property
+    def program(self):
+        return self._program
+
+    def watched_by_a_tape(self, args, kwargs):
+        """Whether a recording tape would record something of this call (its inputs or variables)."""
+        inputs = [leaf for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, (Tensor, Variable))]
+        for tape in state.recording:
+            tracked = tape._tracked
+            if any(id(x) in tracked for x in inputs) or any(
+                    id(v) in tracked or (tape._watch_accessed_variables and v._trainable) for v in self._variables):
+                return True
+        return False
+
+    def call(self, args, kwargs):
+        flat = [leaf._value for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, Tensor)]
+        flat.extend(v._value for v in self._variables)
+        flat.extend(make() for _, make in self._program.feeds)
+        try:
+            outputs, written = self._run(*flat)
+        except GradcoreError:
+            raise
+        except Exception as exc:
+            raise InvalidArgumentError(
+                f"gc.function {self._name}: the traced program failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        for variable, raw in zip(self._written, written):
+            variable._value = raw
+        return self._pack(outputs)
+
+    def _pack(self, raws):
+        raws = iter(raws)
+        leaves = [
+            Tensor(next(raws), out[2], out[3]) if out[0] == "tensor" else out[1] for out in self._outputs
+        ]
+        return nest.pack_sequence_as(self._program.structure, leaves)
+
+
+class BoundConcreteFunction:
+    """What ``get_concrete_function`` returns: callable with the traced signature."""
+
+    def __init__(self, function, concrete):
+        self._function = function
+        self.structured_outputs = concrete.program.structure
+
+    def __call__(self, *args, **kwargs):
+        return self._function(*args, **kwargs)
+
+
+def _as_specs(signature):
+    specs = list(signature)
+    for spec in nest.flatten(specs):
+        if not isinstance(spec, TensorSpec):
+            raise TypeError(f"gc.function: input_signature must hold gc.TensorSpec objects, got {spec!r}")
+    return specs
+
+
+def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
+             experimental_implements=None, experimental_autograph_options=None, experimental_attributes=None,
+             experimental_relax_shapes=None, experimental_compile=None, experimental_follow_type_hints=None):
+    """Compile ``func`` into a graph-speed callable, as ``tf.function``: a decorator, with or without arguments.
+
+    ``autograph`` is accepted and changes nothing: gradcore never rewrites Python control flow
+    (docs/function.md, "What gradcore does not convert").
+    """
+    if experimental_relax_shapes is not None:
+        reduce_retracing = reduce_retracing or experimental_relax_shapes
+    if experimental_compile is not None and jit_compile is None:
+        jit_compile = experimental_compile
+
+    def decorate(python_function):
+        return Function(python_function, input_signature, jit_compile, reduce_retracing)
+
+    return decorate if func is None else decorate(func)

@@ -1,0 +1,229 @@
+"""The gc.function tracer: run the Python function once and record the kernels it calls.
+
+A trace runs the function on the call's real values (so the first call's results are the
+eager results) while an interceptor on the kernel choke point writes down every kernel
+call whose arguments depend on the function's inputs, the variables it reads, or the
+random numbers it draws. Everything else is a constant of the program: a kernel whose
+arguments are all constants is folded into its trace-time result, never re-run.
+
+The traced values are real arrays, but only the program may use them: asking for one on
+the host (``bool``, ``float``, ``.numpy()``, a Python ``if``) raises
+``OperatorNotAllowedInGraphError`` naming gc.cond / gc.while_loop, so no value of one call
+is ever baked into the program used by the next (docs/function.md, "Tracing").
+
+Values are known by the identity of their raw arrays; the trace keeps each one alive so an
+identity is never reused while it runs. Two roles never share one array object: an input
+passed twice, or a variable whose slot holds an input's array, gets its own copy first.
+"""
+
+import contextlib
+import sys
+
+import numpy as np
+
+from gradcore.engine import nest
+from gradcore.engine.recording import state
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.variables import Variable, live_variables
+from gradcore.errors import OperatorNotAllowedInGraphError
+from gradcore.function.program import Program, Ref
+from gradcore.ops.kernels import call_kernel, intercepting
+
+_PYTHON_SCALARS = (bool, int, float, complex, str)
+
+# sys.getrefcount of a variable's array held by nothing else: the slot, a local name, the call's argument.
+_HELD_BY_THE_SLOT_ALONE = 3
+
+CREATED_TWICE = (
+    "gc.function only supports singleton gc.Variables created on the first call. Make sure the "
+    "gc.Variable is only created once or created outside gc.function."
+)  # TensorFlow's message, with its names
+
+
+class Trace:
+    """One run of a Python function under recording; ``program(result)`` gives what it recorded."""
+
+    def __init__(self, may_create_variables):
+        self._may_create = may_create_variables
+        self._names = {}  # id(raw array) -> the program's name for that value
+        self._alive = []  # every raw array named, so no id is reused during the trace
+        self.program = Program()
+        self._slots = {}  # id(raw array) -> the variable holding it when the trace started
+        self._originals = {}  # id(variable) -> (variable, its raw array before the trace)
+        self.new_variables = []
+
+    # ---- running ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def active(self):
+        """Within the block this thread's kernel calls and variable accesses are recorded."""
+        self._start_variables()
+        saved, state.tracer = state.tracer, self
+        try:
+            with intercepting(self._record):
+                yield self
+        finally:
+            state.tracer = saved
+
+    # ---- values -------------------------------------------------------------------------------
+
+    def _name(self, raw):
+        name = self.program.new_name()
+        self._names[id(raw)] = name
+        self._alive.append(raw)
+        return name
+
+    def _own_copy(self, raw, dtype, backend):
+        """``raw`` in a new array object: one value must never stand for two roles."""
+        copy = np.array(backend.to_numpy(raw))
+        return call_kernel("gc.function", backend, "asarray", copy, dtype, backend.device_of(raw))
+
+    def placeholder(self, tensor):
+        """The tensor the traced function gets for input ``tensor``: its value, named as an input."""
+        raw = tensor._value
+        if id(raw) in self._names or id(raw) in self._slots:
+            raw = self._own_copy(raw, tensor._dtype, tensor._backend)
+        self.program.inputs.append(self._name(raw))
+        return Tensor(raw, tensor._dtype, tensor._backend)
+
+    def _lookup(self, raw):
+        name = self._names.get(id(raw))
+        return self._variable_read(raw) if name is None else name
+
+    def ref(self, raw):
+        """The Ref of a recorded value, or ``raw`` itself when it is a constant of the program."""
+        name = self._lookup(raw)
+        return raw if name is None else Ref(name)
+
+    def _template(self, value):
+        """A kernel argument with every recorded array replaced by its Ref."""
+        if type(value) is list or type(value) is tuple:
+            return type(value)([self._template(v) for v in value])
+        return self.ref(value)
+
+    # ---- the interceptor -------------------------------------------------------------------------
+
+    def _record(self, call, proceed):
+        raw = proceed()
+        args = self._template(call.args)
+        if not _has_ref(args):
+            return raw  # a constant: folded into this result
+        if call.kernel == "to_numpy":
+            raise OperatorNotAllowedInGraphError(_host_read_message(call.api, "to_numpy", None))
+        kernel = getattr(call.backend, call.kernel)
+        if self.program.backend is None:
+            self.program.backend = call.backend
+        out = self.program.new_name()
+        self.program.add_kernel(call.api, kernel, args, out)
+        self._name_result(raw, out)
+        return raw
+
+    def _name_result(self, raw, name):
+        """Name a kernel's result; the arrays of one that returns (nested) lists or tuples each get a name."""
+        if raw is None or isinstance(raw, _PYTHON_SCALARS):
+            return  # shared objects (None, small ints): naming them would name every use
+        self._names[id(raw)] = name
+        self._alive.append(raw)
+        if type(raw) is tuple or type(raw) is list:
+            for index, item in enumerate(raw):
+                item_name = self.program.new_name()
+                self.program.add_item(name, index, item_name)
+                self._name_result(item, item_name)
+
+    def feed(self, api, backend, dtype, device, draw):
+        """A value made on the host at every call (random numbers): drawn now for this call too."""
+        def make():
+            return call_kernel(api, backend, "asarray", draw(), dtype, device)
+        raw = make()
+        self.program.feeds.append((self._name(raw), make))
+        return raw
+
+    def check_at_every_call(self, check, tensors):
+        """Record a host check of traced values, run again on each call's values."""
+        refs = [self.ref(t._value) for t in tensors]
+        if any(isinstance(r, Ref) for r in refs):
+            backend = tensors[0]._backend
+            self.program.add_check(check, refs, backend)
+
+    # ---- variables -------------------------------------------------------------------------------
+
+    def _start_variables(self):
+        """Note every live variable's array, each in an array object no other value holds.
+
+        A variable is read when its array first reaches a kernel (however the code got hold of
+        it) and written when its slot holds another array at the end (docs/function.md, "Variables").
+        """
+        for variable in live_variables():
+            raw = variable._value
+            if id(raw) in self._slots or sys.getrefcount(raw) > _HELD_BY_THE_SLOT_ALONE:
+                # Something else holds this array too (a snapshot tensor, another variable): it keeps
+                # the old array, a constant of the program, and the variable gets its own copy.
+                raw = variable._value = self._own_copy(raw, variable._dtype, variable._backend)
+            self._slots[id(raw)] = variable
+            self._originals[id(variable)] = (variable, raw)
+
+    def _variable_read(self, raw):
+        """The name of ``raw`` if it is a variable's array at the start of the call, else None."""
+        variable = self._slots.get(id(raw))
+        if variable is None:
+            return None
+        name = self._name(raw)
+        self.program.variable_reads.append((variable, name))
+        return name
+
+    def created(self, variable):
+        if not self._may_create:
+            raise ValueError(CREATED_TWICE)
+        self.new_variables.append(variable)
+        self._originals[id(variable)] = (variable, variable._value)
+
+    def restore_variables(self):
+        """Put every variable back as it was before the trace (one the trace created: as created)."""
+        for variable, raw in self._originals.values():
+            variable._value = raw
+
+    # ---- host reads --------------------------------------------------------------------------------
+
+    def refuse_host_read(self, value, what):
+        """Raise if the host asks for a value the program computes: it would be baked in."""
+        if isinstance(value, Variable) or self._lookup(value._value) is not None:
+            raise OperatorNotAllowedInGraphError(_host_read_message("gc.function", what, value))
+
+    def visible_shape(self, tensor):
+        return tuple(tensor._value.shape)
+
+    # ---- the result ----------------------------------------------------------------------------------
+
+    def finish(self, result):
+        """The program for ``result`` (any nested structure), variable writes and dead code settled."""
+        program = self.program
+        program.structure = result
+        program.outputs = [self._output(leaf) for leaf in nest.flatten(result)]
+        program.variable_writes = [
+            (variable, self.ref(variable._value)) for variable, raw in self._originals.values()
+            if variable._value is not raw
+        ]
+        program.prune()
+        return program
+
+    def _output(self, leaf):
+        if isinstance(leaf, Tensor):
+            return ("tensor", self.ref(leaf._value), leaf._dtype, leaf._backend)
+        return ("python", leaf)  # a Variable, a number, None ...: returned as it is
+
+
+def _has_ref(template):
+    if type(template) is list or type(template) is tuple:
+        return any(_has_ref(item) for item in template)
+    return type(template) is Ref
+
+
+def _host_read_message(api, what, value):
+    described = "" if value is None else f" (shape {tuple(value._value.shape)}, dtype {value.dtype.name})"
+    kind = "variable" if isinstance(value, Variable) else "traced tensor"
+    return (
+        f"{api}: {what}() of a {kind}{described} inside gc.function: its value is only known when the "
+        f"function runs, and gradcore never bakes one call's value into the function. For a Python `if` "
+        f"on it use gc.cond(pred, true_fn, false_fn); for a `while` loop use gc.while_loop(cond, body, "
+        f"loop_vars); to look at a value, return it from the function"
+    )
