@@ -40,6 +40,23 @@ class CoreKernels:
         """gc.function's recorded program as one XLA computation, whatever ``jit_compile`` says."""
         return jax.jit(fn)
 
+    def if_then_else(self, pred, true_fn, false_fn):
+        return jax.lax.cond(pred, true_fn, false_fn)
+
+    def while_loop(self, cond_fn, body_fn, loop_vars, maximum_iterations):
+        if maximum_iterations is None:
+            return jax.lax.while_loop(lambda v: cond_fn(*v), lambda v: body_fn(*v), tuple(loop_vars))
+
+        def keep_going(state):
+            count, values = state
+            return jnp.logical_and(count < maximum_iterations, cond_fn(*values))
+
+        def step(state):
+            count, values = state
+            return count + 1, body_fn(*values)
+
+        return jax.lax.while_loop(keep_going, step, (0, tuple(loop_vars)))[1]
+
     def memory_capacity(self, device):
         if device == "cpu":
             return None

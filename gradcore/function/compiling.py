@@ -16,8 +16,10 @@ logger = logging.getLogger("gradcore")
 def compile_program(program, jit_compile):
     """``run(*arrays) -> (outputs, new variable values)`` for ``program``, checks included."""
     backend = program.backend
-    pure = program.replay(inline_checks=False)
-    compiled = None if backend is None else backend.compile_function(pure, jit_compile)
+    compiled = pure = None
+    if backend is not None and not program.has_nested_checks():  # such checks must stop the call on the host
+        pure = program.replay(inline_checks=False)
+        compiled = backend.compile_function(pure, jit_compile)
     if compiled is None or compiled is pure:
         replay = program.replay(inline_checks=True)
         return lambda *arrays: replay(*arrays)[:2]

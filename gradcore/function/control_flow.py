@@ -33,14 +33,15 @@ from gradcore.engine import nest
 from gradcore.engine.convert import check_fits, is_weak, to_tensor
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import DTypeError, InvalidArgumentError
+from gradcore.function.structured import is_traced, traced_cond, traced_while
 from gradcore.ops.array_ops import stop_gradient
 
 _COND = "gc.cond"
 _WHILE = "gc.while_loop"
 
 
-def _truth(pred, api, what):
-    """The Python truth value of a predicate that must be a bool or a scalar bool tensor."""
+def _predicate(pred, api, what):
+    """A predicate checked: a Python bool, or a scalar bool tensor (whose value may not be known yet)."""
     if pred is True or pred is False:
         return pred
     if isinstance(pred, np.bool_):
@@ -63,7 +64,7 @@ def _truth(pred, api, what):
             f"{api}: {what} must be a scalar bool tensor, got shape {tensor.shape}; "
             f"index one element, or compare a reduction (e.g. `gc.reduce_max(x) > 0`)"
         )
-    return bool(tensor)
+    return tensor
 
 
 def cond(pred, true_fn=None, false_fn=None, name=None):
@@ -80,7 +81,10 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         raise TypeError(f"{_COND}: 'true_fn' must be callable.")
     if not callable(false_fn):
         raise TypeError(f"{_COND}: 'false_fn' must be callable.")
-    if _truth(pred, _COND, "pred"):
+    pred = _predicate(pred, _COND, "pred")
+    if is_traced(pred):
+        return traced_cond(pred, true_fn, false_fn)
+    if pred if type(pred) is bool else bool(pred):
         return true_fn()
     return false_fn()
 
@@ -188,8 +192,11 @@ def while_loop(
     current = nest.pack_sequence_as(loop_vars, flat)
     iterations = 0
     while limit is None or iterations < limit:
-        keep_going = cond(*current) if as_arguments else cond(current)
-        if not _truth(keep_going, _WHILE, "the result of cond"):
+        keep_going = _predicate(cond(*current) if as_arguments else cond(current), _WHILE, "the result of cond")
+        if is_traced(keep_going):  # from here on the function computes the trip count: one structured step
+            remaining = None if limit is None else limit - iterations
+            return traced_while(cond, body, current, remaining, as_arguments, _as_loop_tensor, _check_same_structure)
+        if not (keep_going if type(keep_going) is bool else bool(keep_going)):
             break
         result = body(*current) if as_arguments else body(current)
         if as_arguments and not isinstance(result, (list, tuple)):

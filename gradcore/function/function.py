@@ -41,7 +41,8 @@ class Function:
         self._concrete = {}  # call key -> ConcreteFunction
         self._tracing_count = 0
         self._traced_once = False
-        self._per_instance = weakref.WeakKeyDictionary()
+        self._per_instance = {}  # id(instance) -> (weak reference, its Function)
+        self.__name__ = getattr(python_function, "__name__", type(python_function).__name__)
         functools.update_wrapper(self, python_function)
 
     # ---- methods: one Function per instance, as TensorFlow keeps one per object ----------------
@@ -49,15 +50,17 @@ class Function:
     def __get__(self, instance, owner):
         if instance is None:
             return self
-        try:
-            bound = self._per_instance.get(instance)
-        except TypeError:  # an instance that cannot be weakly referenced: trace per call key instead
-            return functools.partial(self.__call__, instance)
-        if bound is None:
-            bound = Function(functools.partial(self._python_function, instance), self._input_signature,
-                             self._jit_compile, self._reduce_retracing)
-            self._per_instance[instance] = bound
-        return bound
+        key = id(instance)
+        entry = self._per_instance.get(key)
+        if entry is None or entry[0]() is not instance:
+            try:
+                reference = weakref.ref(instance, lambda _, key=key: self._per_instance.pop(key, None))
+            except TypeError:  # an object that cannot be weakly referenced: keep it alive with its function
+                reference = lambda: instance  # noqa: E731
+            entry = (reference, Function(_method_of(self._python_function, reference), self._input_signature,
+                                         self._jit_compile, self._reduce_retracing))
+            self._per_instance[key] = entry
+        return entry[1]
 
     # ---- calling ----------------------------------------------------------------------------------
 
@@ -201,6 +204,14 @@ class BoundConcreteFunction:
 
     def __call__(self, *args, **kwargs):
         return self._function(*args, **kwargs)
+
+
+def _method_of(python_function, reference):
+    """``python_function`` bound to the instance ``reference`` points to, without keeping it alive."""
+    @functools.wraps(python_function)
+    def method(*args, **kwargs):
+        return python_function(reference(), *args, **kwargs)
+    return method
 
 
 def _as_specs(signature):

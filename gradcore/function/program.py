@@ -28,8 +28,14 @@ class _Kernel:
     def __init__(self, api, kernel, args, out):
         self.api, self.kernel, self.args, self.out = api, kernel, args, out
 
+    def defines(self):
+        return [self.out]
+
     def uses(self):
         return _refs(self.args)
+
+    def emit(self, writer, lines, indent, checked):
+        lines.append(f"{indent}a{self.out} = {writer.constant(self.kernel)}({writer.arguments(self.args)})")
 
 
 class _Item:
@@ -40,8 +46,14 @@ class _Item:
     def __init__(self, source, index, out):
         self.source, self.index, self.out = source, index, out
 
+    def defines(self):
+        return [self.out]
+
     def uses(self):
         return [self.source]
+
+    def emit(self, writer, lines, indent, checked):
+        lines.append(f"{indent}a{self.out} = a{self.source}[{self.index}]")
 
 
 class _Check:
@@ -52,8 +64,118 @@ class _Check:
     def __init__(self, check, args, backend):
         self.check, self.args, self.backend = check, args, backend
 
+    def defines(self):
+        return []
+
     def uses(self):
-        return [r.name for r in self.args if isinstance(r, Ref)]
+        return _refs(self.args)
+
+    def emit(self, writer, lines, indent, checked):
+        if checked is None:
+            lines.append(f"{indent}{writer.constant(host_check(self.check, self.backend))}({writer.arguments(self.args)})")
+        else:
+            checked.append(writer.arguments(self.args))
+
+
+class Block:
+    """Steps that run together (a branch, a loop's body) and the values they give back."""
+
+    def __init__(self, parameters=()):
+        self.parameters = list(parameters)  # names the block takes (a loop's variables)
+        self.steps = []
+        self.results = []  # Refs or constants
+
+    def free_names(self):
+        """Names the block uses but neither takes nor defines: what it captures."""
+        defined = set(self.parameters)
+        free = []
+        for step in self.steps:
+            free.extend(n for n in step.uses() if n not in defined)
+            defined.update(step.defines())
+        free.extend(n for n in _refs(self.results) if n not in defined)
+        return free
+
+    def prune(self, needed):
+        """Keep the steps that ``needed`` (names, updated in place) or a check depends on."""
+        kept = []
+        for step in reversed(self.steps):
+            if isinstance(step, _Check) or any(n in needed for n in step.defines()):
+                if hasattr(step, "blocks"):
+                    step.prune_inside()
+                needed.update(step.uses())
+                kept.append(step)
+        self.steps = kept[::-1]
+
+    def has_checks(self):
+        return any(isinstance(s, _Check) or (hasattr(s, "blocks") and any(b.has_checks() for b in s.blocks))
+                   for s in self.steps)
+
+    def emit_function(self, name, writer, lines, indent, checked, single=False):
+        """The block as a nested function returning a tuple (``single``: its one result alone)."""
+        parameters = ", ".join(f"a{n}" for n in self.parameters)
+        lines.append(f"{indent}def {name}({parameters}):")
+        for step in self.steps:
+            step.emit(writer, lines, indent + "    ", checked)
+        returned = writer.value(self.results[0]) if single else f"({writer.tuple(self.results)})"
+        lines.append(f"{indent}    return {returned}")
+
+
+class _Cond:
+    """``if pred: true block else: false block``, each giving the values named ``out``."""
+
+    __slots__ = ("backend", "blocks", "out", "pred")
+
+    def __init__(self, backend, pred, true_block, false_block, out):
+        self.backend, self.pred, self.blocks, self.out = backend, pred, (true_block, false_block), out
+
+    def defines(self):
+        return list(self.out)
+
+    def uses(self):
+        return [self.pred.name] + [n for block in self.blocks for n in block.free_names()]
+
+    def prune_inside(self):
+        for block in self.blocks:
+            block.prune(set(_refs(block.results)))
+
+    def emit(self, writer, lines, indent, checked):
+        names = [f"b{self.out[0]}_{side}" for side in ("then", "else")]
+        for block, name in zip(self.blocks, names):
+            block.emit_function(name, writer, lines, indent, checked)
+        choose = writer.constant(self.backend.if_then_else)
+        lines.append(f"{indent}({_targets(self.out)}) = {choose}(a{self.pred.name}, {names[0]}, {names[1]})")
+
+
+class _While:
+    """``while cond(vars): vars = body(vars)``, at most ``limit`` times; the final values are ``out``."""
+
+    __slots__ = ("backend", "blocks", "initial", "limit", "out")
+
+    def __init__(self, backend, cond_block, body_block, initial, limit, out):
+        self.backend, self.blocks = backend, (cond_block, body_block)
+        self.initial, self.limit, self.out = initial, limit, out
+
+    def defines(self):
+        return list(self.out)
+
+    def uses(self):
+        return _refs(self.initial) + [n for block in self.blocks for n in block.free_names()]
+
+    def prune_inside(self):
+        for block in self.blocks:
+            block.prune(set(_refs(block.results)))
+
+    def emit(self, writer, lines, indent, checked):
+        names = [f"w{self.out[0]}_{part}" for part in ("cond", "body")]
+        for block, name, single in zip(self.blocks, names, (True, False)):
+            block.emit_function(name, writer, lines, indent, checked, single)
+        loop = writer.constant(self.backend.while_loop)
+        lines.append(f"{indent}({_targets(self.out)}) = {loop}({names[0]}, {names[1]}, "
+                     f"({writer.tuple(self.initial)}), {self.limit!r})")
+
+
+def _targets(names):
+    return "".join(f"a{n}, " for n in names)
 
 
 class Program:
@@ -65,27 +187,42 @@ class Program:
         self.variable_reads = []  # (variable, name): values read at the start of a call
         self.variable_writes = []  # (variable, Ref or constant): its value at the end of a call
         self.feeds = []  # (name, make): values made on the host at each call
-        self.steps = []
+        self.block = Block()  # where steps go now: the program's own, or a branch's while tracing one
+        self.main = self.block
         self.outputs = []
         self.structure = None
         self.backend = None  # the backend of the first kernel recorded: the one that compiles
+
+    @property
+    def steps(self):
+        return self.main.steps
 
     def new_name(self):
         self._count += 1
         return self._count
 
     def add_kernel(self, api, kernel, args, out):
-        self.steps.append(_Kernel(api, kernel, args, out))
+        self.block.steps.append(_Kernel(api, kernel, args, out))
 
     def add_item(self, source, index, out):
-        self.steps.append(_Item(source, index, out))
+        self.block.steps.append(_Item(source, index, out))
 
     def add_check(self, check, args, backend):
-        self.steps.append(_Check(check, args, backend))
+        self.block.steps.append(_Check(check, args, backend))
+
+    def add_cond(self, backend, pred, true_block, false_block, out):
+        self.block.steps.append(_Cond(backend, pred, true_block, false_block, out))
+
+    def add_while(self, backend, cond_block, body_block, initial, limit, out):
+        self.block.steps.append(_While(backend, cond_block, body_block, initial, limit, out))
 
     @property
     def checks(self):
-        return [step for step in self.steps if isinstance(step, _Check)]
+        return [step for step in self.main.steps if isinstance(step, _Check)]
+
+    def has_nested_checks(self):
+        """Whether a check sits inside a branch or loop (it cannot be deferred to after the call)."""
+        return any(hasattr(s, "blocks") and any(b.has_checks() for b in s.blocks) for s in self.main.steps)
 
     def _results(self):
         """The Refs and constants the program hands back: outputs, then new variable values."""
@@ -95,13 +232,8 @@ class Program:
     def prune(self):
         """Drop the steps nothing returned or checked depends on (dead code)."""
         outputs, writes = self._results()
-        needed = {r.name for r in outputs + writes if isinstance(r, Ref)}
-        kept = []
-        for step in reversed(self.steps):
-            if isinstance(step, _Check) or step.out in needed:
-                needed.update(step.uses())
-                kept.append(step)
-        self.steps = kept[::-1]
+        needed = set(_refs(outputs + writes))
+        self.main.prune(needed)
         # A variable written back with the value it was read as changes nothing.
         reads = {id(v): name for v, name in self.variable_reads}
         self.variable_writes = [
@@ -123,22 +255,12 @@ class Program:
         writer = _Writer()
         parameters = ", ".join(f"a{n}" for n in self.parameter_names())
         lines = [f"def program({parameters}):"]
-        checked = []
-        for step in self.steps:
-            if isinstance(step, _Kernel):
-                kernel = writer.constant(step.kernel)
-                lines.append(f"    a{step.out} = {kernel}({writer.arguments(step.args)})")
-            elif isinstance(step, _Item):
-                lines.append(f"    a{step.out} = a{step.source}[{step.index}]")
-            elif inline_checks:
-                check = writer.constant(host_check(step.check, step.backend))
-                lines.append(f"    {check}({writer.arguments(step.args)})")
-            else:
-                checked.append(writer.arguments(step.args))
+        checked = None if inline_checks else []
+        for step in self.main.steps:
+            step.emit(writer, lines, "    ", checked)
         outputs, writes = self._results()
-        lines.append(
-            f"    return ({writer.tuple(outputs)}), ({writer.tuple(writes)}), ({''.join(c + ', ' for c in checked)})"
-        )
+        deferred = "".join(c + ", " for c in checked or ())
+        lines.append(f"    return ({writer.tuple(outputs)}), ({writer.tuple(writes)}), ({deferred})")
         return "\n".join(lines) + "\n", writer.globals
 
     def replay(self, inline_checks=True):

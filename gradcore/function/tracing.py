@@ -46,7 +46,7 @@ class Trace:
     def __init__(self, may_create_variables):
         self._may_create = may_create_variables
         self._names = {}  # id(raw array) -> the program's name for that value
-        self._alive = []  # every raw array named, so no id is reused during the trace
+        self._values = {}  # name -> its raw array at trace time; holding them means no id is reused
         self.program = Program()
         self._slots = {}  # id(raw array) -> the variable holding it when the trace started
         self._originals = {}  # id(variable) -> (variable, its raw array before the trace)
@@ -67,10 +67,10 @@ class Trace:
 
     # ---- values -------------------------------------------------------------------------------
 
-    def _name(self, raw):
-        name = self.program.new_name()
+    def _name(self, raw, name=None):
+        name = self.program.new_name() if name is None else name
         self._names[id(raw)] = name
-        self._alive.append(raw)
+        self._values[name] = raw
         return name
 
     def _own_copy(self, raw, dtype, backend):
@@ -94,6 +94,32 @@ class Trace:
         """The Ref of a recorded value, or ``raw`` itself when it is a constant of the program."""
         name = self._lookup(raw)
         return raw if name is None else Ref(name)
+
+    def is_traced(self, tensor):
+        """Whether the program computes ``tensor`` (it depends on an input, a variable or a draw)."""
+        return self._lookup(tensor._value) is not None
+
+    def new_value(self, tensor):
+        """``tensor``'s value in an array object of its own, under a new name: a block's parameter,
+        or a result of a branch or loop that may be one of its inputs."""
+        raw = self._own_copy(tensor._value, tensor._dtype, tensor._backend)
+        return Tensor(raw, tensor._dtype, tensor._backend), self._name(raw)
+
+    def bind(self, raw, name):
+        """Name ``raw`` as the value ``name`` (a structured step's result at trace time)."""
+        self._name(raw, name)
+
+    @contextlib.contextmanager
+    def recording_into(self, block):
+        """Within the block, steps go to ``block`` (a branch or a loop's body) instead."""
+        saved, self.program.block = self.program.block, block
+        try:
+            yield block
+        finally:
+            self.program.block = saved
+
+    def value_of(self, name):
+        return self._values[name]
 
     def _template(self, value):
         """A kernel argument with every recorded array replaced by its Ref."""
@@ -122,8 +148,7 @@ class Trace:
         """Name a kernel's result; the arrays of one that returns (nested) lists or tuples each get a name."""
         if raw is None or isinstance(raw, _PYTHON_SCALARS):
             return  # shared objects (None, small ints): naming them would name every use
-        self._names[id(raw)] = name
-        self._alive.append(raw)
+        self._name(raw, name)
         if type(raw) is tuple or type(raw) is list:
             for index, item in enumerate(raw):
                 item_name = self.program.new_name()

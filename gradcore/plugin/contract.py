@@ -52,6 +52,21 @@ class Backend(WindowComposites, abc.ABC):
         the backend has no compiler, which then runs as gradcore's lean replay (docs/function.md)."""
         return fn
 
+    def if_then_else(self, pred, true_fn, false_fn):
+        """``true_fn()`` if the 0-d bool array ``pred`` is true, else ``false_fn()``; both return a
+        tuple of arrays of the same shapes and dtypes. A compiler's own conditional goes here."""
+        return true_fn() if bool(self.to_numpy(pred)) else false_fn()
+
+    def while_loop(self, cond_fn, body_fn, loop_vars, maximum_iterations):
+        """``loop_vars = body_fn(*loop_vars)`` while ``cond_fn(*loop_vars)`` (a 0-d bool array), at most
+        ``maximum_iterations`` times (None: no limit); the body keeps every shape and dtype."""
+        iterations = 0
+        while (maximum_iterations is None or iterations < maximum_iterations) and bool(
+                self.to_numpy(cond_fn(*loop_vars))):
+            loop_vars = body_fn(*loop_vars)
+            iterations += 1
+        return loop_vars
+
     # ---- conversion and creation --------------------------------------------------------
 
     @abc.abstractmethod

@@ -1,0 +1,268 @@
+"""gc.cond and gc.while_loop on traced values: structured steps of a gc.function program.
+
+A predicate the program computes cannot be read at trace time, so the branches and the
+loop are traced as blocks of their own and recorded as one step, which the backend turns
+into its own control flow (``if_then_else`` and ``while_loop`` of the plugin contract:
+``jax.lax.cond`` / ``jax.lax.while_loop`` on jax, a Python ``if`` / ``while`` in the lean
+replay). As in TensorFlow, both branches are traced, so their Python runs at trace time.
+The trace itself goes on with the values the eager program would have.
+
+Gradients (docs/function.md, "Control flow"): a tape inside the function records a traced
+cond as one op whose gradient is again a cond, of the two branches' gradients, so only the
+taken branch is differentiated at run time. A tape inside the function cannot yet
+differentiate a traced while_loop (an error says so); a tape outside the call can, as the
+call then runs the Python function op by op.
+"""
+
+import functools
+
+from gradcore.engine import nest
+from gradcore.engine.convert import to_tensor
+from gradcore.engine.recording import record, state
+from gradcore.engine.tensor import Tensor
+from gradcore.engine.variables import Variable, live_variables
+from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
+from gradcore.function.program import Block, Ref
+from gradcore.plugin.contract import Backend
+
+
+def is_traced(value):
+    """Whether ``value`` is a tensor that the gc.function being traced now computes."""
+    tracer = state.tracer
+    return tracer is not None and isinstance(value, Tensor) and tracer.is_traced(value)
+
+
+# ---- cond ------------------------------------------------------------------------------------
+
+
+class _Branch:
+    __slots__ = ("block", "flat", "structure", "tape", "writes")
+
+
+class _EveryOp:
+    """A tape that records every op, to learn which tensors and variables a branch captures."""
+
+    class _All:
+        def __contains__(self, key):
+            return True
+
+        def add(self, key):
+            pass
+
+    def __init__(self):
+        self._nodes = []
+        self._tracked = self._All()
+        self._watch_accessed_variables = True
+
+    def _watch_variable(self, variable):
+        pass
+
+    def captures(self):
+        """The float tensors and variables the recorded ops take but did not make, in first-use order."""
+        made, found = set(), {}
+        for node in self._nodes:
+            for x in node.inputs:
+                if id(x) not in made and id(x) not in found and x._dtype.is_floating:
+                    found[id(x)] = x
+            made.update(id(y) for y in node.outputs)
+        return list(found.values())
+
+
+def _trace_branch(tracer, fn, api):
+    """Run ``fn`` as a block; every variable it assigns is put back, its new value kept as a result."""
+    branch = _Branch()
+    before = [(v, v._value) for v in live_variables()]
+    branch.block, branch.tape = Block(), _EveryOp()
+    saved_tapes, state.recording = state.recording, [branch.tape]
+    try:
+        with tracer.recording_into(branch.block):
+            branch.structure = fn()
+            branch.flat = [to_tensor(leaf, op_name=api) for leaf in nest.flatten(branch.structure)]
+    finally:
+        state.recording = saved_tapes
+    branch.writes = {}
+    for variable, raw in before:
+        if variable._value is not raw:
+            branch.writes[id(variable)] = (variable, variable._value)
+            variable._value = raw
+    return branch
+
+
+def _check_branches_fit(true, false):
+    if len(true.flat) != len(false.flat) or nest.flatten(nest.map_structure(lambda _: 0, true.structure)) != \
+            nest.flatten(nest.map_structure(lambda _: 0, false.structure)):
+        raise ValueError(
+            "gc.cond: true_fn and false_fn must return the same nested structure inside gc.function; "
+            f"got {true.structure!r} and {false.structure!r}"
+        )
+    for position, (a, b) in enumerate(zip(true.flat, false.flat)):
+        if a._dtype is not b._dtype:
+            raise DTypeError(f"gc.cond: output {position} is {a._dtype.name} in true_fn but {b._dtype.name} in false_fn")
+        if tuple(a._value.shape) != tuple(b._value.shape):
+            raise ShapeError(
+                f"gc.cond: output {position} has shape {tuple(a._value.shape)} in true_fn but "
+                f"{tuple(b._value.shape)} in false_fn; inside gc.function both branches must give one shape"
+            )
+
+
+def traced_cond(pred, true_fn, false_fn):
+    """``gc.cond`` of a traced predicate: one structured step (module doc)."""
+    tracer = state.tracer
+    branches = [_trace_branch(tracer, fn, "gc.cond") for fn in (true_fn, false_fn)]
+    _check_branches_fit(*branches)
+    written = {}
+    for branch in branches:
+        for key, (variable, _) in branch.writes.items():
+            written.setdefault(key, variable)
+    for branch in branches:
+        unchanged = [tracer.ref(v._value) for v in written.values()]
+        branch.block.results = [tracer.ref(t._value) for t in branch.flat] + [
+            tracer.ref(branch.writes[key][1]) if key in branch.writes else same
+            for key, same in zip(written, unchanged)
+        ]
+    names = [tracer.program.new_name() for _ in branches[0].block.results]
+    tracer.program.add_cond(pred._backend, Ref(tracer.ref(pred._value).name), branches[0].block,
+                            branches[1].block, names)
+    taken = branches[0] if pred._backend.to_numpy(pred._value) else branches[1]
+    values = taken.flat + [
+        Tensor(taken.writes[key][1] if key in taken.writes else v._value, v._dtype, v._backend)
+        for key, v in written.items()
+    ]
+    results = []
+    for value, name in zip(values, names):
+        copy, _ = tracer.new_value(value)
+        tracer.bind(copy._value, name)
+        results.append(copy)
+    outputs = results[:len(taken.flat)]
+    for variable, result in zip(written.values(), results[len(taken.flat):]):
+        variable._value = result._value
+    if state.recording:
+        _record_cond_gradient(pred, true_fn, false_fn, branches, outputs)
+    return nest.pack_sequence_as(taken.structure, outputs)
+
+
+def _record_cond_gradient(pred, true_fn, false_fn, branches, outputs):
+    """Note the cond on the tapes recording now as one op whose gradient is a cond of gradients."""
+    captures, seen = [], set()
+    for branch in branches:
+        for x in branch.tape.captures():
+            if id(x) not in seen:
+                seen.add(id(x))
+                captures.append(x)
+    for tape in state.recording:
+        for x in captures:
+            if isinstance(x, Variable) and tape._watch_accessed_variables and x._trainable:
+                tape._watch_variable(x)
+    rule = functools.partial(_cond_gradient, pred, true_fn, false_fn)
+    record("If", tuple(captures), tuple(outputs), None, rule)
+
+
+def _cond_gradient(pred, true_fn, false_fn, node, *output_gradients):
+    from gradcore.engine.tape import GradientTape
+    from gradcore.function.control_flow import cond
+
+    captures = list(node.inputs)
+
+    def gradient_of(fn):
+        def gradients():
+            with GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch(captures)
+                flat = [to_tensor(leaf, op_name="gc.cond") for leaf in nest.flatten(fn())]
+            pairs = [(y, dy) for y, dy in zip(flat, output_gradients) if y._dtype.is_floating]
+            return tuple(tape.gradient([y for y, _ in pairs], captures, output_gradients=[dy for _, dy in pairs],
+                                       unconnected_gradients="zero"))
+        return gradients
+
+    return tuple(cond(pred, gradient_of(true_fn), gradient_of(false_fn)))
+
+
+# ---- while_loop ------------------------------------------------------------------------------
+
+
+def traced_while(cond, body, loop_vars, limit, as_arguments, as_loop_tensor, check_structure):
+    """``gc.while_loop`` whose predicate the program computes: one structured step (module doc)."""
+    tracer = state.tracer
+    flat = [as_loop_tensor(v) for v in nest.flatten(loop_vars)]
+    backend = flat[0]._backend
+    capture = _EveryOp()
+    saved_tapes, state.recording = state.recording, [capture]
+    try:
+        cond_block, body_block = _trace_loop(tracer, cond, body, loop_vars, flat, as_arguments, as_loop_tensor,
+                                             check_structure)
+    finally:
+        state.recording = saved_tapes
+    _refuse_tapes_inside(flat + capture.captures())
+    names = [tracer.program.new_name() for _ in flat]
+    initial = [tracer.ref(t._value) for t in flat]
+    tracer.program.add_while(backend, cond_block, body_block, initial, limit, names)
+    final = _run_at_trace_time(tracer, backend, cond_block, body_block, [t._value for t in flat], limit)
+    results = []
+    for raw, like, name in zip(final, flat, names):
+        copy, _ = tracer.new_value(Tensor(raw, like._dtype, like._backend))
+        tracer.bind(copy._value, name)
+        results.append(copy)
+    return nest.pack_sequence_as(loop_vars, results)
+
+
+def _trace_loop(tracer, cond, body, loop_vars, flat, as_arguments, as_loop_tensor, check_structure):
+    before = [(v, v._value) for v in live_variables()]
+    parameters = [tracer.new_value(t) for t in flat]
+    current = nest.pack_sequence_as(loop_vars, [p for p, _ in parameters])
+    cond_block = Block([name for _, name in parameters])
+    body_block = Block([name for _, name in parameters])
+    with tracer.recording_into(cond_block):
+        keep_going = cond(*current) if as_arguments else cond(current)
+        keep_going = to_tensor(keep_going, op_name="gc.while_loop")
+        if not keep_going._dtype.is_bool or tuple(keep_going._value.shape) != ():
+            raise InvalidArgumentError(
+                f"gc.while_loop: the result of cond must be a scalar bool tensor, got dtype "
+                f"{keep_going._dtype.name} and shape {tuple(keep_going._value.shape)}"
+            )
+        cond_block.results = [tracer.ref(keep_going._value)]
+    with tracer.recording_into(body_block):
+        result = body(*current) if as_arguments else body(current)
+        if as_arguments and not isinstance(result, (list, tuple)):
+            result = [result]
+        check_structure(loop_vars, result)
+        new_flat = [as_loop_tensor(v, p) for v, (p, _) in zip(nest.flatten(result), parameters)]
+        body_block.results = [tracer.ref(t._value) for t in new_flat]
+    for variable, raw in before:
+        if variable._value is not raw:
+            variable._value = raw
+            raise InvalidArgumentError(
+                f"gc.while_loop inside gc.function: the loop assigns variable {variable.name!r}, which is not "
+                f"supported yet; carry the value as a loop variable and assign it after the loop"
+            )
+    for position, (old, new) in enumerate(zip(flat, new_flat)):
+        if old._dtype is not new._dtype or tuple(old._value.shape) != tuple(new._value.shape):
+            raise ShapeError(
+                f"gc.while_loop inside gc.function: loop variable {position} enters as {old._dtype.name}"
+                f"{tuple(old._value.shape)} but body returns {new._dtype.name}{tuple(new._value.shape)}; "
+                f"inside gc.function a loop variable keeps its shape and dtype"
+            )
+    return cond_block, body_block
+
+
+def _run_at_trace_time(tracer, backend, cond_block, body_block, initial, limit):
+    """The loop's values for the call being traced: its blocks replayed on the trace's values."""
+    from gradcore.function.program import _Writer
+
+    free = sorted(set(cond_block.free_names()) | set(body_block.free_names()))
+    writer, lines = _Writer(), [f"def blocks({', '.join(f'a{n}' for n in free)}):"]
+    cond_block.emit_function("loop_cond", writer, lines, "    ", None, single=True)
+    body_block.emit_function("loop_body", writer, lines, "    ", None)
+    lines.append("    return loop_cond, loop_body")
+    exec(compile("\n".join(lines) + "\n", "<gc.while_loop>", "exec"), writer.globals)  # noqa: S102 - generated here
+    loop_cond, loop_body = writer.globals["blocks"](*(tracer.value_of(n) for n in free))
+    return Backend.while_loop(backend, loop_cond, loop_body, tuple(initial), limit)  # the Python loop: no compile
+
+
+def _refuse_tapes_inside(used):
+    """Refuse a loop that a tape recording now would have to differentiate."""
+    if any(id(x) in tape._tracked or (isinstance(x, Variable) and x._trainable and tape._watch_accessed_variables)
+           for tape in state.recording for x in used):
+        raise InvalidArgumentError(
+            "gc.while_loop inside gc.function: a GradientTape inside the function cannot differentiate a loop "
+            "whose trip count the function computes yet; put the tape outside the call of the function (the "
+            "call then runs op by op), or loop a known number of times with a Python `for`"
+        )
