@@ -50,10 +50,12 @@ def generator_loss(fake_output):
 
 
 class GAN:
-    def __init__(self, learning_rate):
+    def __init__(self, learning_rate, eager=False):
         self.generator, self.discriminator = make_generator(), make_discriminator()
         self.generator_optimizer = gc.optimizers.Adam(learning_rate, beta_1=0.5)
         self.discriminator_optimizer = gc.optimizers.Adam(learning_rate, beta_1=0.5)
+        if not eager:  # the DCGAN tutorial decorates train_step with tf.function
+            self.train_step = gc.function(self.train_step)
 
     def train_step(self, real):
         noise = gc.random.normal([BATCH_SIZE, NOISE_DIM])
@@ -80,11 +82,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000, help="training steps")
     parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--eager", action="store_true", help="run train_step op by op, without gc.function")
     args = parser.parse_args()
 
     gc.random.set_seed(0)
     rng = np.random.default_rng(0)
-    gan = GAN(args.learning_rate)
+    gan = GAN(args.learning_rate, eager=args.eager)
     print(f"a GAN learning N({TARGET_MEAN}, {TARGET_STD}^2) on the {gc.get_backend().name} backend")
     mean, std = gan.sample_stats()
     print(f"initial generated mean = {mean:.4f}, std = {std:.4f}")

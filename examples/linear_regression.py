@@ -3,7 +3,10 @@
 
 The data are drawn with NumPy from a fixed seed, so every backend sees the same
 points and lands on the same W and b (about 3 and 2, the values the data came from).
+The step runs under ``gc.function``; ``--eager`` runs it op by op instead.
 """
+
+import argparse
 
 import numpy as np
 
@@ -46,11 +49,15 @@ def train_step(model, x, y):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eager", action="store_true", help="run train_step op by op, without gc.function")
+    args = parser.parse_args()
+    step = train_step if args.eager else gc.function(train_step)
     x, y = make_data()
     model = Model()
     print(f"fitting y = W x + b on the {gc.get_backend().name} backend; data from W={TRUE_W}, b={TRUE_B}")
     for epoch in range(EPOCHS):
-        loss = train_step(model, x, y)
+        loss = step(model, x, y)
         if epoch % 10 == 0 or epoch == EPOCHS - 1:
             print(f"epoch {epoch:2d}: W={float(model.w.numpy()):.4f} b={float(model.b.numpy()):.4f} "
                   f"loss={float(loss.numpy()):.4f}")

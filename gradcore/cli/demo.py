@@ -61,10 +61,17 @@ def build_model():
 
 
 class Trainer:
-    """The model, optimizer, loss and metrics, and the guide's ``train_step`` / ``test_step``."""
+    """The model, optimizer, loss and metrics, and the guide's ``train_step`` / ``test_step``.
 
-    def __init__(self, model, optimizer):
+    Both steps run under ``gc.function``, as the guide decorates them with ``tf.function``,
+    unless ``eager`` is true.
+    """
+
+    def __init__(self, model, optimizer, eager=False):
         self.model, self.optimizer = model, optimizer
+        if not eager:
+            self.train_step = gc.function(self.train_step)
+            self.test_step = gc.function(self.test_step)
         self.loss_fn = gc.losses.SparseCategoricalCrossentropy(from_logits=True)
         self.train_loss, self.val_loss = gc.metrics.Mean("loss"), gc.metrics.Mean("val_loss")
         self.train_accuracy = gc.metrics.SparseCategoricalAccuracy("accuracy")
@@ -111,9 +118,10 @@ class Result:
         return self.history[-1]["val_accuracy"] if self.history else 0.0
 
 
-def run(epochs=EPOCHS, seed=0, backend=None, limit=None, echo=print, progress_file=None):
+def run(epochs=EPOCHS, seed=0, backend=None, limit=None, echo=print, progress_file=None, eager=False):
     """Train on ``backend`` (default: the current one) and return a ``Result``.
 
+    ``eager`` runs the steps op by op instead of under ``gc.function``.
     ``echo`` gets one summary line per epoch; the progress bar goes to ``progress_file``
     (stderr by default). The clock starts once the data are loaded.
     """
@@ -124,7 +132,7 @@ def run(epochs=EPOCHS, seed=0, backend=None, limit=None, echo=print, progress_fi
         train_data = gc.data.Dataset.from_tensor_slices((x_train, y_train))
         train_data = train_data.shuffle(len(x_train), seed=seed).batch(BATCH_SIZE)
         schedule = gc.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=epochs * len(train_data))
-        trainer = Trainer(build_model(), gc.optimizers.Adam(schedule))
+        trainer = Trainer(build_model(), gc.optimizers.Adam(schedule), eager=eager)
         val_data = gc.data.Dataset.from_tensor_slices((x_val, y_val)).batch(VALIDATION_BATCH_SIZE)
         history = []
         for epoch in range(1, epochs + 1):

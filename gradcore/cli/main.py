@@ -74,10 +74,11 @@ def info():
               flag_value=digits_demo.TARGET_ACCURACY, default=None, metavar="[FRACTION]",
               help=f"Exit with status 1 if the final validation accuracy is below FRACTION "
                    f"(given bare: {digits_demo.TARGET_ACCURACY}).")
-def demo(epochs, seed, backend, require_accuracy):
+@click.option("--eager", is_flag=True, help="Run train_step and test_step op by op, without gc.function.")
+def demo(epochs, seed, backend, require_accuracy, eager):
     """Train a small CNN on scikit-learn's 8x8 digits with a custom training loop."""
     try:
-        result = digits_demo.run(epochs=epochs, seed=seed, backend=backend, echo=click.echo)
+        result = digits_demo.run(epochs=epochs, seed=seed, backend=backend, echo=click.echo, eager=eager)
     except (BackendUnavailableError, ImportError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"validation accuracy {result.val_accuracy:.2%} after {epochs} epochs "

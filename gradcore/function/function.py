@@ -18,7 +18,7 @@ from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
 from gradcore.errors import GradcoreError, InvalidArgumentError
 from gradcore.function.compiling import compile_program
-from gradcore.function.signature import TensorSpec, call_key, check_signature, spec_placeholders
+from gradcore.function.signature import TensorSpec, arrays_as_tensors, call_key, check_signature, spec_placeholders
 from gradcore.function.tracing import Trace
 
 logger = logging.getLogger("gradcore")
@@ -78,7 +78,10 @@ class Function:
         args, kwargs = self._canonical(args, kwargs)
         if self._input_signature is not None:
             check_signature(self._input_signature, args, kwargs)
-        key = call_key(args, kwargs)
+        key, has_arrays = call_key(args, kwargs)
+        if has_arrays:
+            args, kwargs = arrays_as_tensors((args, kwargs))
+            key, _ = call_key(args, kwargs)
         concrete = self._concrete.get(key)
         if state.recording and (concrete is None or concrete.watched_by_a_tape(args, kwargs)):
             # An outer tape differentiates this call: run the Python body, recorded op by op
@@ -109,14 +112,14 @@ class Function:
             # As TensorFlow: trace again to make sure a second trace creates none; the first
             # trace's updates are undone, so the call counts once.
             trace.restore_variables()
-            trace, result = self._trace(args, kwargs, may_create_variables=False)
+            trace, result = self._trace(args, kwargs, may_create_variables=False, draws=trace.draws)
         if dry:
             trace.restore_variables()
         self._traced_once = True
         self._concrete[key] = ConcreteFunction(trace.finish(result), self._jit_compile, self.__name__)
         return result
 
-    def _trace(self, args, kwargs, may_create_variables):
+    def _trace(self, args, kwargs, may_create_variables, draws=()):
         self._tracing_count += 1
         if self._tracing_count == RETRACING_WARNING_AFTER + 1:
             logger.warning(
@@ -124,7 +127,7 @@ class Function:
                 "makes a new trace. Pass tensors rather than Python numbers, or give an input_signature.",
                 self.__name__, self._tracing_count,
             )
-        trace = Trace(may_create_variables)
+        trace = Trace(may_create_variables, draws)
         with trace.active():
             traced_args, traced_kwargs = nest.map_structure(
                 lambda leaf: trace.placeholder(leaf) if isinstance(leaf, Tensor) else leaf, (args, kwargs))
@@ -137,7 +140,8 @@ class Function:
             args = tuple(self._input_signature)
         args, kwargs = self._canonical(args, kwargs)
         concrete_args, concrete_kwargs = spec_placeholders((args, kwargs))
-        key = call_key(concrete_args, concrete_kwargs)
+        concrete_args, concrete_kwargs = arrays_as_tensors((concrete_args, concrete_kwargs))
+        key, _ = call_key(concrete_args, concrete_kwargs)
         if key not in self._concrete:
             self._trace_and_call(key, concrete_args, concrete_kwargs, dry=True)
         return BoundConcreteFunction(self, self._concrete.get(key))

@@ -53,15 +53,29 @@ class TensorSpec:
 
 
 def call_key(args, kwargs):
-    """The hashable key of a call (see the module doc)."""
+    """The hashable key of a call (see the module doc), and whether it holds NumPy arrays."""
     seen = {}
-    return _key((args, kwargs), seen)
+    key = _key((args, kwargs), seen)
+    return key, _ARRAYS in seen
+
+
+_ARRAYS = object()  # marks, in the identities seen, that a NumPy array was found
+
+
+def arrays_as_tensors(structure):
+    """``structure`` with each NumPy array made a tensor, as TensorFlow converts them."""
+    from gradcore.ops.creation_ops import constant
+
+    return nest.map_structure(lambda leaf: constant(leaf) if isinstance(leaf, np.ndarray) else leaf, structure)
 
 
 def _key(value, seen):
     if isinstance(value, Tensor):
         first = seen.setdefault(id(value), len(seen))
         return ("tensor", tuple(value._value.shape), value._dtype, value._backend.name, first)
+    if isinstance(value, np.ndarray):
+        seen[_ARRAYS] = True
+        return ("tensor", value.shape, value.dtype.str)
     if isinstance(value, Variable):
         return ("variable", id(value))
     kind = type(value)

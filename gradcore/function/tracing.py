@@ -43,8 +43,10 @@ CREATED_TWICE = (
 class Trace:
     """One run of a Python function under recording; ``program(result)`` gives what it recorded."""
 
-    def __init__(self, may_create_variables):
+    def __init__(self, may_create_variables, draws=()):
         self._may_create = may_create_variables
+        self.draws = list(draws)  # host values drawn so far, in order: a retrace gets them again
+        self._redraws = list(draws)
         self._names = {}  # id(raw array) -> the program's name for that value
         self._values = {}  # name -> its raw array at trace time; holding them means no id is reused
         self.program = Program()
@@ -159,7 +161,10 @@ class Trace:
         """A value made on the host at every call (random numbers): drawn now for this call too."""
         def make():
             return call_kernel(api, backend, "asarray", draw(), dtype, device)
-        raw = make()
+        # A trace run again for the same call (after creating variables) reuses the first run's
+        # draws, so the random sequence advances once per call, as eagerly.
+        raw = self._redraws.pop(0) if self._redraws else make()
+        self.draws.append(raw)
         self.program.feeds.append((self._name(raw), make))
         return raw
 

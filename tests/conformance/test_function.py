@@ -503,3 +503,26 @@ def test_a_tape_inside_around_a_traced_while_loop_is_refused_clearly():
 
     with pytest.raises(gc.InvalidArgumentError, match="tape outside"):
         f(gc.constant(10.0))
+
+
+def test_a_first_call_that_traces_twice_draws_its_random_numbers_once():
+    """The eager sequence holds even when creating slots makes the first call trace twice (TF traces twice too)."""
+    def run(step):
+        gc.random.set_seed(4)
+        w, optimizer = gc.Variable([1.0, 2.0]), gc.optimizers.Adam(0.1)
+        values = []
+        for _ in range(3):
+            values.append(step(w, optimizer).numpy())
+        return values, w.numpy()
+
+    def step(w, optimizer):
+        noise = gc.random.normal([2])
+        with gc.GradientTape() as tape:
+            loss = gc.reduce_sum(w * noise)
+        optimizer.apply_gradients([(tape.gradient(loss, w), w)])
+        return noise
+
+    eager_values, eager_w = run(step)
+    traced_values, traced_w = run(gc.function(step))
+    np.testing.assert_array_equal(traced_values, eager_values)
+    close(traced_w, eager_w)

@@ -17,10 +17,10 @@ pytest.importorskip("sklearn")
 ON_NUMPY = os.environ.get("GRADCORE_BACKEND", "numpy") == "numpy"
 
 
-def quiet_run(backend, epochs=2, limit=320):
+def quiet_run(backend, epochs=2, limit=320, eager=False):
     """The seeded demo on ``limit`` examples (10 batches an epoch), printing nothing."""
     return demo.run(epochs=epochs, seed=0, backend=backend, limit=limit, echo=lambda line: None,
-                    progress_file=io.StringIO())
+                    progress_file=io.StringIO(), eager=eager)
 
 
 def losses(result):
@@ -58,6 +58,19 @@ def test_the_loss_curve_is_the_same_on_every_backend(backend):
     actual = quiet_run(backend)
     assert actual.backend == backend
     assert_allclose(losses(actual), expected, dtype=gc.float32, err_msg=f"{backend} against numpy")
+
+
+def test_gc_function_trains_as_the_eager_steps_do():
+    """The steps run under gc.function unless --eager; both give one loss curve (float32 rounding aside)."""
+    assert_allclose(losses(quiet_run(None)), losses(quiet_run(None, eager=True)), dtype=gc.float32)
+
+
+def test_the_eager_flag_reaches_the_demo(monkeypatch):
+    calls = []
+    monkeypatch.setattr(demo, "run", lambda **kwargs: calls.append(kwargs) or demo.Result("numpy", [], 0.0))
+    result = CliRunner().invoke(main, ["demo", "--epochs", "1", "--eager"])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["eager"] is True
 
 
 def test_require_accuracy_fails_below_the_target():

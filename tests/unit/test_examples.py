@@ -128,3 +128,22 @@ def test_clip_global_norm_caps_the_norm_and_tames_the_loss():
     assert all(after <= clip * (1 + 1e-5) for _, _, after in steps), out
     assert any(before > clip for _, before, _ in steps), out  # clipping had something to do
     assert steps[-1][0] < 0.1 * steps[0][0], out
+
+
+# The training examples run their steps under gc.function unless given --eager; both must print
+# the same numbers. They are printed with 4 decimals, so two values equal to float32 rounding may
+# still differ by one unit in the last printed digit.
+PRINTED_UNIT = 1e-4
+
+
+@pytest.mark.parametrize("name, args", [
+    ("linear_regression.py", ()),
+    ("custom_training_loop.py", ("--epochs", "2", "--steps", "10")),
+    ("gan.py", ("--steps", "60")),
+])
+def test_training_examples_print_the_same_numbers_with_and_without_gc_function(name, args):
+    compiled, eager = run_example(name, *args), run_example(name, *args, "--eager")
+    numbers = [re.findall(r"-?\d+\.\d+", out) for out in (compiled, eager)]
+    assert len(numbers[0]) == len(numbers[1]) > 0, (compiled, eager)
+    np.testing.assert_allclose(np.asarray(numbers[0], float), np.asarray(numbers[1], float), rtol=0,
+                               atol=PRINTED_UNIT * 1.01, err_msg=f"{compiled}\n{eager}")
