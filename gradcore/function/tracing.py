@@ -143,19 +143,21 @@ class Trace:
             self.program.backend = call.backend
         out = self.program.new_name()
         self.program.add_kernel(call.api, kernel, args, out)
-        self._name_result(raw, out)
+        self._name_result(raw, out, call)
         return raw
 
-    def _name_result(self, raw, name):
+    def _name_result(self, raw, name, call):
         """Name a kernel's result; the arrays of one that returns (nested) lists or tuples each get a name."""
-        if raw is None or isinstance(raw, _PYTHON_SCALARS):
-            return  # shared objects (None, small ints): naming them would name every use
+        if raw is None:
+            return
+        if type(raw) in _PYTHON_SCALARS:  # a host number from traced values: it would be baked in
+            raise OperatorNotAllowedInGraphError(_host_read_message(call.api, call.kernel, None))
         self._name(raw, name)
         if type(raw) is tuple or type(raw) is list:
             for index, item in enumerate(raw):
                 item_name = self.program.new_name()
                 self.program.add_item(name, index, item_name)
-                self._name_result(item, item_name)
+                self._name_result(item, item_name, call)
 
     def feed(self, api, backend, dtype, device, draw):
         """A value made on the host at every call (random numbers): drawn now for this call too."""

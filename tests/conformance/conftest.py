@@ -31,3 +31,9 @@ def pytest_report_header(config):
 @pytest.fixture
 def backend():
     return gc.get_backend()
+
+
+@pytest.fixture(params=["eager", "gc.function"])
+def compiled(request):
+    """``fn`` itself, or ``gc.function(fn)``: a check that takes this runs both ways (docs/function.md)."""
+    return (lambda fn: fn) if request.param == "eager" else gc.function

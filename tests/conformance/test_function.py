@@ -526,3 +526,79 @@ def test_a_first_call_that_traces_twice_draws_its_random_numbers_once():
     traced_values, traced_w = run(gc.function(step))
     np.testing.assert_array_equal(traced_values, eager_values)
     close(traced_w, eager_w)
+
+
+# ---- the suite's checks under gc.function ------------------------------------------------------------
+# Each check runs the same code eagerly and under gc.function and compares: the eager results
+# are themselves checked against references elsewhere in the suite (test_native_oracles.py,
+# test_layers_*.py, test_optim_trajectories.py, which also runs under gc.function).
+
+
+def _composites():
+    from .composites import COMPOSITES
+    return [pytest.param(c, id=c.name) for c in COMPOSITES]
+
+
+@pytest.mark.parametrize("composite", _composites())
+def test_every_composite_gradient_is_the_same_under_gc_function(composite):
+    from .native_namespaces import gradcore_namespace
+
+    ns = gradcore_namespace()
+    rng = np.random.default_rng(0)
+    floats = [gc.constant(a) for a in composite.make_inputs(rng)]
+    constants = [gc.constant(c) for c in composite.constants(rng)]
+
+    def value_and_grads(*inputs):
+        with gc.GradientTape() as tape:
+            tape.watch(list(inputs))
+            value = composite.fn(ns, *inputs, *constants)
+        return value, tape.gradient(value, list(inputs), unconnected_gradients="zero")
+
+    eager_value, eager_grads = value_and_grads(*floats)
+    traced_value, traced_grads = gc.function(value_and_grads)(*floats)
+    close(traced_value, eager_value.numpy(), dtype=gc.float64)
+    for traced, eager in zip(traced_grads, eager_grads):
+        close(traced, eager.numpy(), dtype=gc.float64)
+
+
+LAYERS = {
+    "dense": (lambda: gc.layers.Dense(4, activation="tanh"), [3, 5]),
+    "conv2d": (lambda: gc.layers.Conv2D(3, 3, padding="same", activation="relu"), [2, 5, 5, 2]),
+    "max_pool": (lambda: gc.layers.MaxPooling2D(), [2, 4, 4, 3]),
+    "average_pool": (lambda: gc.layers.AveragePooling2D(), [2, 4, 4, 3]),
+    "batch_norm": (lambda: gc.layers.BatchNormalization(), [6, 3]),
+    "layer_norm": (lambda: gc.layers.LayerNormalization(), [4, 5]),
+    "flatten_dense": (lambda: gc.Sequential([gc.layers.Flatten(), gc.layers.Dense(2)]), [2, 3, 4]),
+    "activation": (lambda: gc.layers.Activation("softmax"), [3, 4]),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_every_layer_trains_the_same_under_gc_function(name):
+    """Forward in training mode, gradients for the input and the weights, and the layer's own updates."""
+    make, shape = LAYERS[name]
+    x = gc.constant(np.random.default_rng(2).normal(size=shape).astype(np.float32))
+
+    def build():
+        gc.random.set_seed(1)
+        layer = make()
+        layer(x)
+        return layer
+
+    def step(layer, x):
+        with gc.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = gc.reduce_sum(y * y)
+        return y, tape.gradient(loss, [x] + layer.trainable_variables)
+
+    eager_layer, traced_layer = build(), build()
+    traced_step = gc.function(step)
+    for _ in range(2):
+        eager_y, eager_grads = step(eager_layer, x)
+        traced_y, traced_grads = traced_step(traced_layer, x)
+        close(traced_y, eager_y.numpy())
+        for traced, eager in zip(traced_grads, eager_grads):
+            close(traced, eager.numpy())
+    for traced, eager in zip(traced_layer.variables, eager_layer.variables):
+        close(traced.read_value(), eager.numpy())

@@ -104,17 +104,19 @@ def problem(seed, dtype=np.float64):
     return w0s, grad_steps
 
 
-def run(optimizer, w0s, grad_steps, names=("w", "b")):
+def run(optimizer, w0s, grad_steps, names=("w", "b"), compiled=lambda fn: fn):
     variables = [gc.Variable(w, name=n) for w, n in zip(w0s, names)]
+    apply = compiled(lambda grads: optimizer.apply_gradients(zip(grads, variables)))
     for grads in grad_steps:
-        optimizer.apply_gradients(zip([gc.constant(g) for g in grads], variables))
+        apply([gc.constant(g) for g in grads])
     assert int(optimizer.iterations) == len(grad_steps)
     return [v.numpy() for v in variables]
 
 
-def assert_trajectory(name, options, learning_rate, lr_at, seed=0):
+def assert_trajectory(name, options, learning_rate, lr_at, seed=0, compiled=lambda fn: fn):
     w0s, grad_steps = problem(seed)
-    actual = run(getattr(gc.optimizers, name)(learning_rate=learning_rate, **options), w0s, grad_steps)
+    actual = run(getattr(gc.optimizers, name)(learning_rate=learning_rate, **options), w0s, grad_steps,
+                 compiled=compiled)
     expected = reference(name, w0s, grad_steps, lr_at, options)
     for a, e in zip(actual, expected):
         np.testing.assert_allclose(a, e, rtol=0, atol=ATOL)
@@ -150,11 +152,11 @@ def _ids(case):
 
 
 @pytest.mark.parametrize("case", OPTIONS, ids=[_ids(c) for c in OPTIONS])
-def test_every_option_follows_the_keras_rule(case):
+def test_every_option_follows_the_keras_rule(case, compiled):
     # A float learning rate lives in a float32 variable (Keras' floatx), so the float64
-    # variables see it rounded to float32.
+    # variables see it rounded to float32. Each step runs eagerly and under gc.function.
     name, options = case
-    assert_trajectory(name, options, LEARNING_RATE, lambda step: f32(LEARNING_RATE))
+    assert_trajectory(name, options, LEARNING_RATE, lambda step: f32(LEARNING_RATE), compiled=compiled)
 
 
 @pytest.mark.parametrize("clipping", [{"clipnorm": 1.0}, {"clipvalue": 0.5}, {"global_clipnorm": 2.0}],
@@ -186,10 +188,10 @@ SCHEDULED = [("SGD", schedule) for schedule in SCHEDULES] + [(name, "inverse-tim
 
 
 @pytest.mark.parametrize("name, schedule", SCHEDULED, ids=[f"{n}-{s}" for n, s in SCHEDULED])
-def test_schedules_are_evaluated_at_iterations_before_the_increment(name, schedule):
+def test_schedules_are_evaluated_at_iterations_before_the_increment(name, schedule, compiled):
     make, lr_at = SCHEDULES[schedule]
     options = {"weight_decay": 0.01, **({"momentum": 0.9} if name == "SGD" else {})}
-    assert_trajectory(name, options, make(), lr_at)
+    assert_trajectory(name, options, make(), lr_at, compiled=compiled)
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
