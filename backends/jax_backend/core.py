@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradcore.engine import dtypes
+from gradcore.plugin.contract import NeedsConcreteValues
 
 _PLATFORM_NAMES = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda", "rocm": "cuda", "tpu": "tpu"}
 
@@ -39,6 +40,24 @@ class CoreKernels:
     def compile_function(self, fn, jit_compile):
         """gc.function's recorded program as one XLA computation, whatever ``jit_compile`` says."""
         return jax.jit(fn)
+
+    def trace_abstractly(self, fn, arrays):
+        """``fn`` on jax tracers (jax.make_jaxpr): no kernel compiles or runs while gc.function traces."""
+        def traced(*stand_ins):
+            fn(*stand_ins)
+            return ()
+
+        try:
+            # Ops on concrete values (constants, initial values of new variables) still run, so
+            # only what depends on the stand-ins is abstract.
+            with jax.ensure_compile_time_eval():
+                jax.make_jaxpr(traced)(*arrays)
+        except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+                jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError) as exc:
+            raise NeedsConcreteValues(str(exc)) from exc
+
+    def copy(self, x):
+        return jnp.array(x, copy=True)
 
     def if_then_else(self, pred, true_fn, false_fn):
         return jax.lax.cond(pred, true_fn, false_fn)

@@ -23,21 +23,17 @@ def compile_program(program, jit_compile):
     if compiled is None or compiled is pure:
         replay = program.replay(inline_checks=True)
         return lambda *arrays: replay(*arrays)[:2]
-    checks = [host_check(step.check, step.backend) for step in program.checks]
+    checks, start = [], 0
+    for step in program.checks:  # each check and the slice of the returned values it checks
+        checks.append((host_check(step.check, step.backend), slice(start, start + len(step.args))))
+        start += len(step.args)
+    if not checks:
+        return lambda *arrays: compiled(*arrays)[:2]
 
     def run(*arrays):
         outputs, written, checked = compiled(*arrays)
-        for check, values in zip(checks, checked_groups(program, checked)):
-            check(*values)  # before the caller commits the variables: a failed check changes nothing
+        for check, values in checks:
+            check(*checked[values])  # before the caller commits the variables: a failed check changes nothing
         return outputs, written
 
     return run
-
-
-def checked_groups(program, checked):
-    """The flat checked values, regrouped per check."""
-    groups, start = [], 0
-    for step in program.checks:
-        groups.append(checked[start:start + len(step.args)])
-        start += len(step.args)
-    return groups

@@ -20,6 +20,8 @@ from gradcore.errors import GradcoreError, InvalidArgumentError
 from gradcore.function.compiling import compile_program
 from gradcore.function.signature import TensorSpec, arrays_as_tensors, call_key, check_signature, spec_placeholders
 from gradcore.function.tracing import Trace
+from gradcore.plugin.contract import NeedsConcreteValues
+from gradcore.plugin.discovery import get_backend
 
 logger = logging.getLogger("gradcore")
 
@@ -56,7 +58,7 @@ class Function:
             try:
                 reference = weakref.ref(instance, lambda _, key=key: self._per_instance.pop(key, None))
             except TypeError:  # an object that cannot be weakly referenced: keep it alive with its function
-                reference = lambda: instance  # noqa: E731
+                reference = lambda: instance
             entry = (reference, Function(_method_of(self._python_function, reference), self._input_signature,
                                          self._jit_compile, self._reduce_retracing))
             self._per_instance[key] = entry
@@ -103,7 +105,7 @@ class Function:
         return bound.args, bound.kwargs
 
     def _trace_and_call(self, key, args, kwargs, dry=False):
-        """Trace for ``key``, keep the program, and return the call's result (the trace ran it).
+        """Trace for ``key``, keep the program, and return the call's result.
 
         A ``dry`` trace (for a signature alone) leaves every variable as it found it.
         """
@@ -113,10 +115,13 @@ class Function:
             # trace's updates are undone, so the call counts once.
             trace.restore_variables()
             trace, result = self._trace(args, kwargs, may_create_variables=False, draws=trace.draws)
-        if dry:
+        program = trace.finish(result)  # before any restore: it reads the variables' last arrays
+        if dry or trace.abstract:
             trace.restore_variables()
         self._traced_once = True
-        self._concrete[key] = ConcreteFunction(trace.finish(result), self._jit_compile, self.__name__)
+        concrete = self._concrete[key] = ConcreteFunction(program, self._jit_compile, self.__name__)
+        if trace.abstract and not dry:
+            return concrete.call(args, kwargs, trace.draws)  # an abstract trace computed no values
         return result
 
     def _trace(self, args, kwargs, may_create_variables, draws=()):
@@ -127,12 +132,14 @@ class Function:
                 "makes a new trace. Pass tensors rather than Python numbers, or give an input_signature.",
                 self.__name__, self._tracing_count,
             )
+        backend = _backend_of(args, kwargs)
         trace = Trace(may_create_variables, draws)
-        with trace.active():
-            traced_args, traced_kwargs = nest.map_structure(
-                lambda leaf: trace.placeholder(leaf) if isinstance(leaf, Tensor) else leaf, (args, kwargs))
-            result = self._python_function(*traced_args, **traced_kwargs)
-        return trace, result
+        try:
+            return trace, trace.run(self._python_function, args, kwargs, backend)
+        except NeedsConcreteValues as exc:
+            logger.debug("gc.function %s: tracing on the real values (%s)", self.__name__, exc)
+        trace = Trace(may_create_variables, trace.draws)
+        return trace, trace.run(self._python_function, args, kwargs, backend=None)
 
     def get_concrete_function(self, *args, **kwargs):
         """The concrete function for these arguments (tensors, or ``gc.TensorSpec`` for an input)."""
@@ -175,10 +182,11 @@ class ConcreteFunction:
                 return True
         return False
 
-    def call(self, args, kwargs):
+    def call(self, args, kwargs, draws=None):
+        """Run the program on this call's values; ``draws``: the random values the trace drew for it."""
         flat = [leaf._value for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, Tensor)]
         flat.extend(v._value for v in self._variables)
-        flat.extend(make() for _, make in self._program.feeds)
+        flat.extend([make() for _, make in self._program.feeds] if draws is None else draws)
         try:
             outputs, written = self._run(*flat)
         except GradcoreError:
@@ -208,6 +216,14 @@ class BoundConcreteFunction:
 
     def __call__(self, *args, **kwargs):
         return self._function(*args, **kwargs)
+
+
+def _backend_of(args, kwargs):
+    """The backend of the call's first tensor argument, else the current one."""
+    for leaf in nest.flatten((args, kwargs)):
+        if isinstance(leaf, (Tensor, Variable)):
+            return leaf._backend
+    return get_backend()
 
 
 def _method_of(python_function, reference):

@@ -23,7 +23,6 @@ from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable, live_variables
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.function.program import Block, Ref
-from gradcore.plugin.contract import Backend
 
 
 def is_traced(value):
@@ -123,22 +122,19 @@ def traced_cond(pred, true_fn, false_fn):
     names = [tracer.program.new_name() for _ in branches[0].block.results]
     tracer.program.add_cond(pred._backend, Ref(tracer.ref(pred._value).name), branches[0].block,
                             branches[1].block, names)
-    taken = branches[0] if pred._backend.to_numpy(pred._value) else branches[1]
-    values = taken.flat + [
-        Tensor(taken.writes[key][1] if key in taken.writes else v._value, v._dtype, v._backend)
-        for key, v in written.items()
-    ]
-    results = []
-    for value, name in zip(values, names):
-        copy, _ = tracer.new_value(value)
-        tracer.bind(copy._value, name)
-        results.append(copy)
-    outputs = results[:len(taken.flat)]
-    for variable, result in zip(written.values(), results[len(taken.flat):]):
+    # The values for the call being traced: the blocks run by the backend's own conditional, so
+    # this works on abstract values too.
+    true_fn_now, false_fn_now = _block_functions(tracer, branches[0].block, branches[1].block)
+    raws = pred._backend.if_then_else(pred._value, true_fn_now, false_fn_now)
+    likes = branches[0].flat + [Tensor(v._value, v._dtype, v._backend) for v in written.values()]
+    results = [_named_result(tracer, raw, like, name) for raw, like, name in zip(raws, likes, names)]
+    count = len(branches[0].flat)
+    outputs = results[:count]
+    for variable, result in zip(written.values(), results[count:]):
         variable._value = result._value
     if state.recording:
         _record_cond_gradient(pred, true_fn, false_fn, branches, outputs)
-    return nest.pack_sequence_as(taken.structure, outputs)
+    return nest.pack_sequence_as(branches[0].structure, outputs)
 
 
 def _record_cond_gradient(pred, true_fn, false_fn, branches, outputs):
@@ -195,12 +191,9 @@ def traced_while(cond, body, loop_vars, limit, as_arguments, as_loop_tensor, che
     names = [tracer.program.new_name() for _ in flat]
     initial = [tracer.ref(t._value) for t in flat]
     tracer.program.add_while(backend, cond_block, body_block, initial, limit, names)
-    final = _run_at_trace_time(tracer, backend, cond_block, body_block, [t._value for t in flat], limit)
-    results = []
-    for raw, like, name in zip(final, flat, names):
-        copy, _ = tracer.new_value(Tensor(raw, like._dtype, like._backend))
-        tracer.bind(copy._value, name)
-        results.append(copy)
+    loop_cond, loop_body = _block_functions(tracer, cond_block, body_block, single_first=True)
+    final = backend.while_loop(loop_cond, loop_body, tuple(t._value for t in flat), limit)
+    results = [_named_result(tracer, raw, like, name) for raw, like, name in zip(final, flat, names)]
     return nest.pack_sequence_as(loop_vars, results)
 
 
@@ -243,18 +236,26 @@ def _trace_loop(tracer, cond, body, loop_vars, flat, as_arguments, as_loop_tenso
     return cond_block, body_block
 
 
-def _run_at_trace_time(tracer, backend, cond_block, body_block, initial, limit):
-    """The loop's values for the call being traced: its blocks replayed on the trace's values."""
+def _block_functions(tracer, first, second, single_first=False):
+    """The two blocks as Python functions over the trace's values, for the values of the call being
+    traced (the first returning its one result alone if ``single_first``: a loop's condition)."""
     from gradcore.function.program import _Writer
 
-    free = sorted(set(cond_block.free_names()) | set(body_block.free_names()))
+    free = sorted(set(first.free_names()) | set(second.free_names()))
     writer, lines = _Writer(), [f"def blocks({', '.join(f'a{n}' for n in free)}):"]
-    cond_block.emit_function("loop_cond", writer, lines, "    ", None, single=True)
-    body_block.emit_function("loop_body", writer, lines, "    ", None)
-    lines.append("    return loop_cond, loop_body")
-    exec(compile("\n".join(lines) + "\n", "<gc.while_loop>", "exec"), writer.globals)  # noqa: S102 - generated here
-    loop_cond, loop_body = writer.globals["blocks"](*(tracer.value_of(n) for n in free))
-    return Backend.while_loop(backend, loop_cond, loop_body, tuple(initial), limit)  # the Python loop: no compile
+    first.emit_function("first", writer, lines, "    ", None, single=single_first)
+    second.emit_function("second", writer, lines, "    ", None)
+    lines.append("    return first, second")
+    exec(compile("\n".join(lines) + "\n", "<gc.function block>", "exec"), writer.globals)  # noqa: S102 - generated here
+    return writer.globals["blocks"](*(tracer.value_of(n) for n in free))
+
+
+def _named_result(tracer, raw, like, name):
+    """``raw`` as the structured step's result ``name``, in an array object of its own."""
+    if tracer.is_named(raw):  # a branch handing back one of its inputs as it is
+        raw = like._backend.copy(raw)
+    tracer.bind(raw, name)
+    return Tensor(raw, like._dtype, like._backend)
 
 
 def _refuse_tapes_inside(used):

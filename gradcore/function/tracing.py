@@ -19,8 +19,6 @@ passed twice, or a variable whose slot holds an input's array, gets its own copy
 import contextlib
 import sys
 
-import numpy as np
-
 from gradcore.engine import nest
 from gradcore.engine.recording import state
 from gradcore.engine.tensor import Tensor
@@ -28,6 +26,7 @@ from gradcore.engine.variables import Variable, live_variables
 from gradcore.errors import OperatorNotAllowedInGraphError
 from gradcore.function.program import Program, Ref
 from gradcore.ops.kernels import call_kernel, intercepting
+from gradcore.plugin.contract import NeedsConcreteValues
 
 _PYTHON_SCALARS = (bool, int, float, complex, str)
 
@@ -45,7 +44,7 @@ class Trace:
 
     def __init__(self, may_create_variables, draws=()):
         self._may_create = may_create_variables
-        self.draws = list(draws)  # host values drawn so far, in order: a retrace gets them again
+        self.draws = []  # the values of the random draws so far, in order: a retrace gets them again
         self._redraws = list(draws)
         self._names = {}  # id(raw array) -> the program's name for that value
         self._values = {}  # name -> its raw array at trace time; holding them means no id is reused
@@ -53,13 +52,57 @@ class Trace:
         self._slots = {}  # id(raw array) -> the variable holding it when the trace started
         self._originals = {}  # id(variable) -> (variable, its raw array before the trace)
         self.new_variables = []
+        self.abstract = False  # traced on values without data (Backend.trace_abstractly)
 
     # ---- running ----------------------------------------------------------------------------
 
+    def run(self, fn, args, kwargs, backend):
+        """``fn(*args, **kwargs)`` traced: on abstract values where ``backend`` has them (None: do not
+        try), else on the call's real values. Returns fn's result; after an abstract trace
+        (``self.abstract``) its tensors hold no values, and the program must run to give the results."""
+        result = NotImplemented if backend is None else self._run_abstract(fn, args, kwargs, backend)
+        if result is not NotImplemented:
+            return result
+        with self._active():
+            self._start_variables()
+            traced_args, traced_kwargs = self._placeholders((args, kwargs), self.placeholder)
+            return fn(*traced_args, **traced_kwargs)
+
+    def _run_abstract(self, fn, args, kwargs, backend):
+        tensors = [leaf for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, Tensor)]
+        variables = [v for v in live_variables() if v._backend is backend]
+        result = []
+
+        def body(*stand_ins):
+            inputs, slots = stand_ins[:len(tensors)], stand_ins[len(tensors):]
+            for variable, slot in zip(variables, slots):
+                self._originals[id(variable)] = (variable, variable._value)
+                self._slots[id(slot)] = variable
+                variable._value = slot
+            stand_in = dict(zip(map(id, tensors), inputs))
+            with self._active():
+                traced_args, traced_kwargs = self._placeholders(
+                    (args, kwargs), lambda t: self.placeholder(Tensor(stand_in[id(t)], t._dtype, t._backend)))
+                result.append(fn(*traced_args, **traced_kwargs))
+
+        self.abstract = True
+        try:
+            outcome = backend.trace_abstractly(body, [t._value for t in tensors] + [v._value for v in variables])
+        except BaseException:
+            self.restore_variables()
+            raise
+        if outcome is NotImplemented:
+            self.abstract = False
+            return NotImplemented
+        return result[0]
+
+    @staticmethod
+    def _placeholders(structure, placeholder):
+        return nest.map_structure(lambda leaf: placeholder(leaf) if isinstance(leaf, Tensor) else leaf, structure)
+
     @contextlib.contextmanager
-    def active(self):
+    def _active(self):
         """Within the block this thread's kernel calls and variable accesses are recorded."""
-        self._start_variables()
         saved, state.tracer = state.tracer, self
         try:
             with intercepting(self._record):
@@ -75,16 +118,16 @@ class Trace:
         self._values[name] = raw
         return name
 
-    def _own_copy(self, raw, dtype, backend):
+    @staticmethod
+    def _own_copy(raw, backend):
         """``raw`` in a new array object: one value must never stand for two roles."""
-        copy = np.array(backend.to_numpy(raw))
-        return call_kernel("gc.function", backend, "asarray", copy, dtype, backend.device_of(raw))
+        return backend.copy(raw)
 
     def placeholder(self, tensor):
         """The tensor the traced function gets for input ``tensor``: its value, named as an input."""
         raw = tensor._value
         if id(raw) in self._names or id(raw) in self._slots:
-            raw = self._own_copy(raw, tensor._dtype, tensor._backend)
+            raw = self._own_copy(raw, tensor._backend)
         self.program.inputs.append(self._name(raw))
         return Tensor(raw, tensor._dtype, tensor._backend)
 
@@ -104,8 +147,11 @@ class Trace:
     def new_value(self, tensor):
         """``tensor``'s value in an array object of its own, under a new name: a block's parameter,
         or a result of a branch or loop that may be one of its inputs."""
-        raw = self._own_copy(tensor._value, tensor._dtype, tensor._backend)
+        raw = self._own_copy(tensor._value, tensor._backend)
         return Tensor(raw, tensor._dtype, tensor._backend), self._name(raw)
+
+    def is_named(self, raw):
+        return id(raw) in self._names or id(raw) in self._slots
 
     def bind(self, raw, name):
         """Name ``raw`` as the value ``name`` (a structured step's result at trace time)."""
@@ -171,11 +217,13 @@ class Trace:
         return raw
 
     def check_at_every_call(self, check, tensors):
-        """Record a host check of traced values, run again on each call's values."""
+        """Record a host check of traced values, run again on each call's values; whether the
+        values are abstract, so the check cannot run now."""
         refs = [self.ref(t._value) for t in tensors]
         if any(isinstance(r, Ref) for r in refs):
-            backend = tensors[0]._backend
-            self.program.add_check(check, refs, backend)
+            self.program.add_check(check, refs, tensors[0]._backend)
+            return self.abstract
+        return False
 
     # ---- variables -------------------------------------------------------------------------------
 
@@ -190,7 +238,7 @@ class Trace:
             if id(raw) in self._slots or sys.getrefcount(raw) > _HELD_BY_THE_SLOT_ALONE:
                 # Something else holds this array too (a snapshot tensor, another variable): it keeps
                 # the old array, a constant of the program, and the variable gets its own copy.
-                raw = variable._value = self._own_copy(raw, variable._dtype, variable._backend)
+                raw = variable._value = self._own_copy(raw, variable._backend)
             self._slots[id(raw)] = variable
             self._originals[id(variable)] = (variable, raw)
 
@@ -206,6 +254,8 @@ class Trace:
     def created(self, variable):
         if not self._may_create:
             raise ValueError(CREATED_TWICE)
+        if self.abstract and self._lookup(variable._value) is not None:
+            raise NeedsConcreteValues("a variable's initial value is computed from traced values")
         self.new_variables.append(variable)
         self._originals[id(variable)] = (variable, variable._value)
 

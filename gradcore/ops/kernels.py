@@ -100,8 +100,8 @@ def check_on_host(check, *tensors):
     disagree on. Inside ``gc.function`` the check also runs at every later call of the
     function, on that call's values (docs/function.md, "Host checks").
     """
-    if state.tracer is not None:
-        state.tracer.check_at_every_call(check, tensors)
+    if state.tracer is not None and state.tracer.check_at_every_call(check, tensors):
+        return  # the values are not known yet: the check runs with the program
     check(*(np.asarray(t._backend.to_numpy(t._value)) for t in tensors))
 
 

@@ -18,7 +18,13 @@ runs every op on them, through a ``CompositeView`` of the backend.
 import abc
 import types
 
+import numpy as np
+
 from gradcore.plugin.window_composites import WindowComposites
+
+
+class NeedsConcreteValues(Exception):
+    """Raised by ``Backend.trace_abstractly`` when the traced code needs values an abstract trace lacks."""
 
 
 class Backend(WindowComposites, abc.ABC):
@@ -51,6 +57,18 @@ class Backend(WindowComposites, abc.ABC):
         recorded (``jit_compile`` is the user's request: None, True or False); ``fn`` itself when
         the backend has no compiler, which then runs as gradcore's lean replay (docs/function.md)."""
         return fn
+
+    def trace_abstractly(self, fn, arrays):
+        """Call ``fn(*stand_ins)``, each stand-in an abstract value with the shape and dtype of the
+        matching array but no data, on which kernels compute nothing (jax's tracers); return
+        NotImplemented when the backend has no such values. gc.function traces this way where
+        it can (docs/function.md, "Tracing"). Raise ``NeedsConcreteValues`` if ``fn`` asked a
+        stand-in for data."""
+        return NotImplemented
+
+    def copy(self, x):
+        """A new array object holding ``x``'s values (gc.function gives each traced value its own)."""
+        return self.asarray(np.array(self.to_numpy(x)), self.dtype_of(x), self.device_of(x))
 
     def if_then_else(self, pred, true_fn, false_fn):
         """``true_fn()`` if the 0-d bool array ``pred`` is true, else ``false_fn()``; both return a
