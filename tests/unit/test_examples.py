@@ -132,14 +132,15 @@ def test_clip_global_norm_caps_the_norm_and_tames_the_loss():
 
 # The training examples run their steps under gc.function unless given --eager; both must print
 # the same numbers. They are printed with 4 decimals, so two values equal to float32 rounding may
-# still differ by one unit in the last printed digit.
+# still differ by one unit in the last printed digit. A compiled step rounds differently from the
+# op-by-op one (XLA fuses on jax) and training compounds it, so the runs are kept short.
 PRINTED_UNIT = 1e-4
 
 
 @pytest.mark.parametrize("name, args", [
     ("linear_regression.py", ()),
     ("custom_training_loop.py", ("--epochs", "2", "--steps", "10")),
-    ("gan.py", ("--steps", "60")),
+    ("gan.py", ("--steps", "20")),
 ])
 def test_training_examples_print_the_same_numbers_with_and_without_gc_function(name, args):
     compiled, eager = run_example(name, *args), run_example(name, *args, "--eager")
