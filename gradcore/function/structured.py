@@ -9,9 +9,9 @@ The trace itself goes on with the values the eager program would have.
 
 Gradients (docs/function.md, "Control flow"): a tape inside the function records a traced
 cond as one op whose gradient is again a cond, of the two branches' gradients, so only the
-taken branch is differentiated at run time. A tape inside the function cannot yet
-differentiate a traced while_loop (an error says so); a tape outside the call can, as the
-call then runs the Python function op by op.
+taken branch is differentiated at run time; and a traced while_loop as one op whose gradient
+recomputes the states (``_loop_gradient``). A tape outside the call runs the Python function
+op by op, so it needs neither.
 """
 
 import functools
@@ -187,13 +187,15 @@ def traced_while(cond, body, loop_vars, limit, as_arguments, as_loop_tensor, che
                                              check_structure)
     finally:
         state.recording = saved_tapes
-    _refuse_tapes_inside(flat + capture.captures())
     names = [tracer.program.new_name() for _ in flat]
     initial = [tracer.ref(t._value) for t in flat]
     tracer.program.add_while(backend, cond_block, body_block, initial, limit, names)
     loop_cond, loop_body = _block_functions(tracer, cond_block, body_block, single_first=True)
     final = backend.while_loop(loop_cond, loop_body, tuple(t._value for t in flat), limit)
     results = [_named_result(tracer, raw, like, name) for raw, like, name in zip(final, flat, names)]
+    if state.recording:
+        loop = _Loop(cond, body, loop_vars, flat, limit, as_arguments, as_loop_tensor)
+        _record_loop_gradient(loop, capture.captures(), results)
     return nest.pack_sequence_as(loop_vars, results)
 
 
@@ -258,12 +260,72 @@ def _named_result(tracer, raw, like, name):
     return Tensor(raw, like._dtype, like._backend)
 
 
-def _refuse_tapes_inside(used):
-    """Refuse a loop that a tape recording now would have to differentiate."""
-    if any(id(x) in tape._tracked or (isinstance(x, Variable) and x._trainable and tape._watch_accessed_variables)
-           for tape in state.recording for x in used):
-        raise InvalidArgumentError(
-            "gc.while_loop inside gc.function: a GradientTape inside the function cannot differentiate a loop "
-            "whose trip count the function computes yet; put the tape outside the call of the function (the "
-            "call then runs op by op), or loop a known number of times with a Python `for`"
-        )
+class _Loop:
+    """A traced while_loop as its gradient needs it: the Python functions and the initial values."""
+
+    def __init__(self, cond, body, loop_vars, initial, limit, as_arguments, as_loop_tensor):
+        self.cond, self.body, self.structure, self.initial = cond, body, loop_vars, initial
+        self.limit, self.as_arguments, self.as_loop_tensor = limit, as_arguments, as_loop_tensor
+        self.floats = [i for i, t in enumerate(initial) if t._dtype.is_floating]
+
+    def call(self, fn, values):
+        packed = nest.pack_sequence_as(self.structure, list(values))
+        return fn(*packed) if self.as_arguments else fn(packed)
+
+    def step(self, values):
+        result = self.call(self.body, values)
+        if self.as_arguments and not isinstance(result, (list, tuple)):
+            result = [result]
+        return [self.as_loop_tensor(v, p) for v, p in zip(nest.flatten(result), values)]
+
+
+def _record_loop_gradient(loop, captures, results):
+    """Note the loop on the tapes recording now as one op (see ``_loop_gradient``)."""
+    for tape in state.recording:
+        for x in captures:
+            if isinstance(x, Variable) and tape._watch_accessed_variables and x._trainable:
+                tape._watch_variable(x)
+    inputs = tuple(loop.initial[i] for i in loop.floats) + tuple(captures)
+    record("While", inputs, tuple(results[i] for i in loop.floats), None, functools.partial(_loop_gradient, loop))
+
+
+def _loop_gradient(loop, node, *output_gradients):
+    """Reverse mode through a loop whose trip count the function computes, by recomputation.
+
+    The trip count n is counted again; then a loop from k = n - 1 down to 0 recomputes the
+    state after k iterations from the initial values and pulls the gradients back through one
+    iteration there. That is O(n^2) iterations in all, and it needs no stack of states.
+    """
+    from gradcore.engine.tape import GradientTape
+    from gradcore.function.control_flow import while_loop
+    from gradcore.ops.creation_ops import constant, zeros_like
+    from gradcore.ops.math_ops import logical_and
+
+    captures = list(node.inputs[len(loop.floats):])
+
+    def running(i, *values):
+        keep = to_tensor(loop.call(loop.cond, values), op_name="gc.while_loop")
+        return keep if loop.limit is None else logical_and(keep, i < loop.limit)
+
+    def counted(i, *values):
+        return (i + 1, *loop.step(values))
+
+    start = constant(0, dtype="int64")
+    count = while_loop(running, counted, [start, *loop.initial])[0]
+
+    def state_after(k):
+        return list(while_loop(lambda i, *values: i < k, counted, [start, *loop.initial])[1:])
+
+    def back_one(k, *carried):
+        state = state_after(k)
+        floats = [state[i] for i in loop.floats]
+        with GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(floats + captures)
+            out = loop.step(state)
+        grads = tape.gradient([out[i] for i in loop.floats], floats + captures,
+                              output_gradients=list(carried[:len(floats)]), unconnected_gradients="zero")
+        sums = [a + g for a, g in zip(carried[len(floats):], grads[len(floats):])]
+        return (k - 1, *grads[:len(floats)], *sums)
+
+    carried = [*output_gradients, *(zeros_like(c) for c in captures)]
+    return tuple(while_loop(lambda k, *_: k >= 0, back_one, [count - 1, *carried])[1:])

@@ -367,7 +367,7 @@ def test_dropout_masks_change_from_call_to_call():
 
 def test_jit_compile_gives_the_same_values():
     """TF: jit_compile=True is accepted and computes the same values."""
-    f = lambda x: gc.tanh(x) * 2.0 + gc.exp(-x)  # noqa: E731
+    f = lambda x: gc.tanh(x) * 2.0 + gc.exp(-x)
     x = vector(0.5, -1.0, 2.0)
     compiled = gc.function(f, jit_compile=True)
     close(compiled(x), f(x).numpy())
@@ -491,18 +491,27 @@ def test_a_tape_outside_differentiates_a_data_dependent_loop():
         close(tape.gradient(y, x), (trips + 1) * float(x.numpy()) ** trips)
 
 
-def test_a_tape_inside_around_a_traced_while_loop_is_refused_clearly():
-    """Not supported yet (docs/function.md): an error that says where to put the tape instead."""
+def test_a_tape_inside_differentiates_a_data_dependent_loop():
+    """TF: a tape inside the function differentiates tf.while_loop, its trip count decided at run time."""
     v = gc.Variable(1.5)
 
-    @gc.function
-    def f(x):
+    def grow(x):
         with gc.GradientTape() as tape:
-            y = gc.while_loop(lambda acc: acc < x, lambda acc: acc * v, [gc.constant(1.0)])[0]
-        return tape.gradient(y, v)
+            tape.watch(x)
+            count, y = gc.while_loop(lambda i, y: gc.reduce_sum(y) < 50.0,
+                                     lambda i, y: (i + 1, gc.sin(y) + y * x * v), (gc.constant(0), x))
+            total = gc.reduce_sum(y)
+        return count, total, tape.gradient(total, [x, v])
 
-    with pytest.raises(gc.InvalidArgumentError, match="tape outside"):
-        f(gc.constant(10.0))
+    compiled = gc.function(grow)
+    for x in ([1.0, 2.0], [0.5, 1.5], [3.0, 4.0]):
+        x = vector(*x)
+        (count, total, grads), (eager_count, eager_total, eager_grads) = compiled(x), grow(x)
+        assert int(count.numpy()) == int(eager_count.numpy())
+        close(total, eager_total.numpy())
+        for traced, eager in zip(grads, eager_grads):
+            close(traced, eager.numpy())
+    assert compiled.experimental_get_tracing_count() == 1
 
 
 def test_a_first_call_that_traces_twice_draws_its_random_numbers_once():
