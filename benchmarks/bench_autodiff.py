@@ -11,6 +11,9 @@ Workloads (bench_systems.py writes each once per system, the same math in float3
   On arrays this small the kernels cost little, so this measures autodiff overhead.
 - mlp: one training step of a 784-256-256-10 ReLU MLP at batch 128: forward,
   softmax cross-entropy, gradient, SGD update; reported per step in milliseconds.
+- mlp_adam: the same step with an Adam update (lr 1e-3): gc.optimizers.Adam,
+  torch.optim.Adam, optax.adam under jax.jit, and a hand-written Adam for HIPS
+  autograd and jax eager, which have none of their own.
 - matmul: loss = sum(tanh(a @ b)) for 1024x1024 a and b, forward plus the
   gradients for a and b (three matmuls in all); milliseconds. The kernels cost
   nearly everything here, so gradcore should cost what its backend costs.
@@ -55,6 +58,7 @@ TARGETS = {
     ("gradcore[numpy]", "autograd", "chain_step"): 1.0,
     ("gradcore[torch]", "torch", "chain_step"): 2.0,
     ("gradcore[torch]", "torch", "mlp_step"): 1.3,
+    ("gradcore[torch]", "torch", "mlp_adam_step"): 1.2,
     ("gradcore[numpy]", "autograd", "matmul_step"): 1.05,
     ("gradcore[torch]", "torch", "matmul_step"): 1.05,
     ("gradcore[jax]", "jax", "matmul_step"): 1.05,
@@ -73,6 +77,8 @@ WORKLOADS = [
     Workload(f"chain of {CHAIN_OPS} elementwise ops, {CHAIN_SIZE}-vector, fwd+grad", "chain_step",
              "us/op", 1e6, CHAIN_OPS),
     Workload(f"MLP {'-'.join(map(str, MLP_SIZES))} train step, batch {BATCH}", "mlp_step",
+             "ms/step", 1e3, 1),
+    Workload(f"MLP {'-'.join(map(str, MLP_SIZES))} train step with Adam, batch {BATCH}", "mlp_adam_step",
              "ms/step", 1e3, 1),
     Workload(f"matmul {MATMUL_SIZE}x{MATMUL_SIZE}, sum(tanh(a@b)), fwd+grad", "matmul_step",
              "ms", 1e3, 1),

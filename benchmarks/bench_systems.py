@@ -7,6 +7,8 @@ returning what the step computed, so tests can check that the systems agree:
 
 - ``chain_step()``: the gradient of sum(chain(x)) for x;
 - ``mlp_step(sizes, batch)``: the loss, before the step's SGD update;
+- ``mlp_adam_step(sizes, batch)``: the same, with an Adam update (each system's own
+  Adam where it has one: gc.optimizers.Adam, torch.optim.Adam, optax.adam);
 - ``matmul_step(size)``: (loss, gradient for a, gradient for b).
 
 Every step finishes its kernels before it returns (torch on CPU does; jax is
@@ -25,6 +27,12 @@ MLP_SIZES = (784, 256, 256, 10)
 BATCH = 128
 MATMUL_SIZE = 1024
 LEARNING_RATE = 0.01
+ADAM_LEARNING_RATE = 1e-3
+ADAM_BETAS = (0.9, 0.999)
+# Keras' default, given to every system. gradcore adds it to the uncorrected sqrt(v) ("epsilon hat"),
+# torch.optim and optax to the bias-corrected one: the steps differ only where sqrt(v) is near epsilon,
+# where the gradient, and so the effect on the loss, is near zero.
+ADAM_EPSILON = 1e-7
 
 
 def chain(ns, x, c):
@@ -61,6 +69,29 @@ def matmul_data(size=MATMUL_SIZE, seed=0):
     """Two float32 matrices scaled so a @ b is about unit-variance: tanh neither saturates nor is linear."""
     rng = np.random.default_rng(seed)
     return tuple((rng.normal(size=(size, size)) / size**0.25).astype(np.float32) for _ in range(2))
+
+
+def adam(ns):
+    """(init, update) of Adam written with a NumPy-like namespace, torch.optim's formula, functional.
+
+    For the systems without an Adam of their own: HIPS autograd and jax eager.
+    """
+    beta_1, beta_2 = ADAM_BETAS
+
+    def init(params):
+        return 0, [ns.zeros_like(p) for p in params], [ns.zeros_like(p) for p in params]
+
+    def update(params, grads, state):
+        t, ms, vs = state
+        t += 1
+        ms = [beta_1 * m + (1 - beta_1) * g for m, g in zip(ms, grads)]
+        vs = [beta_2 * v + (1 - beta_2) * (g * g) for v, g in zip(vs, grads)]
+        step_size = ADAM_LEARNING_RATE / (1 - beta_1**t)
+        correction = 1 / (1 - beta_2**t) ** 0.5
+        params = [p - step_size * m / (ns.sqrt(v) * correction + ADAM_EPSILON) for p, m, v in zip(params, ms, vs)]
+        return params, (t, ms, vs)
+
+    return init, update
 
 
 def layers(params):
@@ -107,6 +138,21 @@ class Gradcore:
         return step
 
     def mlp_step(self, sizes=MLP_SIZES, batch=BATCH):
+        def update(grads, variables):
+            for v, g in zip(variables, grads):
+                v.assign_sub(LEARNING_RATE * g)
+
+        return self._mlp_train(sizes, batch, update)
+
+    def mlp_adam_step(self, sizes=MLP_SIZES, batch=BATCH):
+        import gradcore as gc
+
+        with gc.backend_scope(self.backend):
+            optimizer = gc.optimizers.Adam(ADAM_LEARNING_RATE, *ADAM_BETAS, epsilon=ADAM_EPSILON)
+        return self._mlp_train(sizes, batch, lambda grads, variables: optimizer.apply_gradients(zip(grads, variables)))
+
+    def _mlp_train(self, sizes, batch, update):
+        """A step of the MLP: the loss and its gradient on a tape, then ``update(grads, variables)``."""
         import gradcore as gc
 
         params, x0, labels0 = mlp_data(sizes, batch)
@@ -118,9 +164,7 @@ class Gradcore:
             with gc.backend_scope(self.backend):
                 with gc.GradientTape() as tape:
                     loss = gradcore_mlp_loss(gc, variables, x, labels)
-                grads = tape.gradient(loss, variables)
-                for v, g in zip(variables, grads):
-                    v.assign_sub(LEARNING_RATE * g)
+                update(tape.gradient(loss, variables), variables)
             return loss
 
         return step
@@ -165,6 +209,25 @@ class Autograd:
         return lambda: grad(x)
 
     def mlp_step(self, sizes=MLP_SIZES, batch=BATCH):
+        def update(params, grads):
+            for p, g in zip(params, grads):
+                p -= LEARNING_RATE * g
+
+        return self._mlp_train(sizes, batch, update)
+
+    def mlp_adam_step(self, sizes=MLP_SIZES, batch=BATCH):
+        init, update = adam(np)
+        state = []
+
+        def adam_update(params, grads):
+            if not state:
+                state.append(init(params))
+            params[:], state[0] = update(params, grads, state[0])
+
+        return self._mlp_train(sizes, batch, adam_update)
+
+    def _mlp_train(self, sizes, batch, update):
+        """A step: value_and_grad of the MLP's loss, then ``update(params, grads)`` changes ``params`` in place."""
         import autograd
         import autograd.numpy as anp
         from autograd.scipy.special import logsumexp
@@ -183,8 +246,7 @@ class Autograd:
 
         def step():
             value, grads = grad(params)
-            for p, g in zip(params, grads):
-                p -= LEARNING_RATE * g
+            update(params, grads)
             return value
 
         return step
@@ -204,7 +266,8 @@ class Autograd:
 
 
 class Torch:
-    """PyTorch eager: torch.autograd, and torch.optim.SGD for the MLP's update."""
+    """PyTorch eager: torch.autograd, and torch.optim's SGD or Adam for the MLP's update, as they run by
+    default (on the CPU: one parameter at a time, in place)."""
 
     name = "torch"
 
@@ -225,12 +288,23 @@ class Torch:
 
     def mlp_step(self, sizes=MLP_SIZES, batch=BATCH):
         import torch
+
+        return self._mlp_train(sizes, batch, lambda params: torch.optim.SGD(params, lr=LEARNING_RATE))
+
+    def mlp_adam_step(self, sizes=MLP_SIZES, batch=BATCH):
+        import torch
+
+        return self._mlp_train(sizes, batch, lambda params: torch.optim.Adam(
+            params, lr=ADAM_LEARNING_RATE, betas=ADAM_BETAS, eps=ADAM_EPSILON))
+
+    def _mlp_train(self, sizes, batch, make_optimizer):
+        import torch
         import torch.nn.functional as F
 
         params, x, labels = mlp_data(sizes, batch)
         params = [torch.from_numpy(p).requires_grad_() for p in params]
         x, labels = torch.from_numpy(x), torch.from_numpy(labels)
-        optimizer = torch.optim.SGD(params, lr=LEARNING_RATE)
+        optimizer = make_optimizer(params)
         hidden, (w_out, b_out) = layers(params)
 
         def step():
@@ -276,6 +350,12 @@ class Jax:
 
         return (lambda params: ()), update
 
+    def adam(self):
+        """(init, update) of Adam, as ``sgd``: the hand-written one, op by op (jax has no Adam of its own)."""
+        import jax.numpy as jnp
+
+        return adam(jnp)
+
     def chain_step(self):
         import jax
         import jax.numpy as jnp
@@ -285,12 +365,17 @@ class Jax:
         return lambda: jax.block_until_ready(grad(x))
 
     def mlp_step(self, sizes=MLP_SIZES, batch=BATCH):
+        return self._mlp_train(sizes, batch, *self.sgd())
+
+    def mlp_adam_step(self, sizes=MLP_SIZES, batch=BATCH):
+        return self._mlp_train(sizes, batch, *self.adam())
+
+    def _mlp_train(self, sizes, batch, init, update):
         import jax
         import jax.numpy as jnp
 
         params, x, labels = mlp_data(sizes, batch)
         params, x, labels = [jnp.asarray(p) for p in params], jnp.asarray(x), jnp.asarray(labels)
-        init, update = self.sgd()
 
         def loss_fn(params):
             hidden, (w_out, b_out) = layers(params)
@@ -328,7 +413,7 @@ class Jax:
 
 
 class JaxJit(Jax):
-    """jax.jit over each whole step, with optax's SGD when installed: what gradcore's eager path is not."""
+    """jax.jit over each whole step, with optax's SGD and Adam when installed: what gradcore's eager path is not."""
 
     name = "jax.jit"
 
@@ -342,10 +427,20 @@ class JaxJit(Jax):
             return super().sgd()
         import optax
 
-        optimizer = optax.sgd(LEARNING_RATE)
+        return self._optax(optax.sgd(LEARNING_RATE))
+
+    def adam(self):
+        if importlib.util.find_spec("optax") is None:
+            return super().adam()
+        import optax
+
+        return self._optax(optax.adam(ADAM_LEARNING_RATE, *ADAM_BETAS, eps=ADAM_EPSILON))
+
+    def _optax(self, optimizer):
+        import optax
 
         def update(params, grads, state):
-            updates, state = optimizer.update(grads, state)
+            updates, state = optimizer.update(grads, state, params)
             return optax.apply_updates(params, updates), state
 
         return optimizer.init, update

@@ -72,12 +72,20 @@ def _check_outputs(call, proceed):
     if call.kernel in _NOT_OPS:
         return result
     backend = call.backend
-    for output in result if isinstance(result, (list, tuple)) else (result,):
-        if hasattr(output, "shape") and backend.dtype_of(output).is_floating:
+    for output in _arrays(result):
+        if backend.dtype_of(output).is_floating:
             found = _non_finite(backend, output)
             if found:
                 raise InvalidArgumentError(_report(call, output, found))
     return result
+
+
+def _arrays(result):
+    """The arrays of a kernel's result: one array, or (nested) lists and tuples of them, as the
+    optimizer update kernels return (None where a slot list is off)."""
+    if isinstance(result, (list, tuple)):
+        return [array for item in result for array in _arrays(item)]
+    return [result] if hasattr(result, "shape") else []
 
 
 def _report(call, output, found):

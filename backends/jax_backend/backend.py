@@ -5,6 +5,7 @@ from gradcore.backends.jax_backend.creation import CreationKernels
 from gradcore.backends.jax_backend.elementwise import ElementwiseKernels
 from gradcore.backends.jax_backend.linalg import LinalgKernels
 from gradcore.backends.jax_backend.nn import NNKernels
+from gradcore.backends.jax_backend.optimizers import OptimizerKernels
 from gradcore.backends.jax_backend.reductions import ReductionKernels
 from gradcore.backends.jax_backend.shapes import ShapeKernels
 from gradcore.backends.jax_backend.windows import WindowKernels
@@ -21,6 +22,7 @@ class JaxBackend(
     LinalgKernels,
     NNKernels,
     WindowKernels,
+    OptimizerKernels,
     Backend,
 ):
     """Kernels on ``jax.Array``, run eagerly (op by op), one jax.numpy call each.

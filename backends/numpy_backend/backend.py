@@ -5,6 +5,7 @@ from gradcore.backends.numpy_backend.creation import CreationKernels
 from gradcore.backends.numpy_backend.elementwise import ElementwiseKernels
 from gradcore.backends.numpy_backend.linalg import LinalgKernels
 from gradcore.backends.numpy_backend.nn import NNKernels
+from gradcore.backends.numpy_backend.optimizers import OptimizerKernels
 from gradcore.backends.numpy_backend.reductions import ReductionKernels
 from gradcore.backends.numpy_backend.shapes import ShapeKernels
 from gradcore.backends.numpy_backend.windows import WindowKernels
@@ -21,6 +22,7 @@ class NumpyBackend(
     LinalgKernels,
     NNKernels,
     WindowKernels,
+    OptimizerKernels,
     Backend,
 ):
     """Kernels on ``np.ndarray``. Every method is one NumPy call or close to it."""

@@ -5,6 +5,7 @@ from gradcore.backends.torch_backend.creation import CreationKernels
 from gradcore.backends.torch_backend.elementwise import ElementwiseKernels
 from gradcore.backends.torch_backend.linalg import LinalgKernels
 from gradcore.backends.torch_backend.nn import NNKernels
+from gradcore.backends.torch_backend.optimizers import OptimizerKernels
 from gradcore.backends.torch_backend.reductions import ReductionKernels
 from gradcore.backends.torch_backend.shapes import ShapeKernels
 from gradcore.backends.torch_backend.windows import WindowKernels
@@ -21,6 +22,7 @@ class TorchBackend(
     LinalgKernels,
     NNKernels,
     WindowKernels,
+    OptimizerKernels,
     Backend,
 ):
     """Kernels on ``torch.Tensor``. Each method is one torch call or close to it.

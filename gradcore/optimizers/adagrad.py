@@ -31,3 +31,6 @@ class Adagrad(Optimizer):
         accumulator = self._accumulators[self._get_variable_index(variable)]
         accumulator.assign_add(square(gradient))
         variable.assign_sub(learning_rate * gradient / sqrt(accumulator + self.epsilon))
+
+    def _fused_rule(self):
+        return "adagrad_update", (self._accumulators,), (self.epsilon,)

@@ -54,6 +54,10 @@ class Adam(Optimizer):
             v = v_hat.assign(maximum(v_hat, v))
         variable.assign_sub(m * learning_rate / (sqrt(v) + self.epsilon))
 
+    def _fused_rule(self):
+        hats = self._velocity_hats if self.amsgrad else None
+        return "adam_update", (self._momentums, self._velocities, hats), (self.beta_1, self.beta_2, self.epsilon)
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (default 0.004) applied before the step: w <- w - lr * wd * w."""

@@ -8,6 +8,9 @@ A subclass creates its slot variables in ``build`` and moves one variable in
     build -> unscale (loss_scale_factor) -> clip -> per variable: cast the gradient to the
     variable's dtype, decoupled weight decay, update_step -> iterations += 1
 
+The per-variable part runs as one backend kernel for all the variables of a dtype
+where the rule has one and it computes the same numbers (gradcore/optimizers/fused.py).
+
 Every check comes before the first write, so a step that raises leaves the variables,
 the slots and ``iterations`` as they were.
 
@@ -30,6 +33,7 @@ from gradcore.engine.variables import Variable
 from gradcore.errors import BackendError, ShapeError
 from gradcore.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_value
 from gradcore.ops.math_ops import cast
+from gradcore.optimizers.fused import fused_rule, fused_update
 from gradcore.optimizers.schedules import LearningRateSchedule
 from gradcore.plugin.discovery import backend_scope
 
@@ -334,16 +338,21 @@ class Optimizer:
 
     def _update(self, grads, trainable_variables):
         learning_rate = self._current_learning_rate()
-        by_dtype = {}  # the step's scalars, made once per variable dtype rather than once per variable
+        by_dtype = {}  # dtype -> (variables, their gradients cast to it): the step's scalars are made once per dtype
         for gradient, variable in zip(grads, trainable_variables):
-            dtype = variable.dtype
-            scalars = by_dtype.get(dtype)
-            if scalars is None:
-                scalars = by_dtype[dtype] = self._step_scalars(learning_rate, dtype)
-            decay, step_size = scalars
-            if decay is not None and self._decayed[self._indices[id(variable)]]:
-                variable.assign_sub(variable * decay)
-            self.update_step(cast(gradient, dtype), variable, step_size)
+            variables, gradients = by_dtype.setdefault(variable.dtype, ([], []))
+            variables.append(variable)
+            gradients.append(cast(gradient, variable.dtype))
+        for dtype, (variables, gradients) in by_dtype.items():
+            decay, step_size = self._step_scalars(learning_rate, dtype)
+            rule = fused_rule(self, dtype, variables)
+            if rule is not None:
+                fused_update(self, rule, variables, gradients, decay, step_size)
+                continue
+            for gradient, variable in zip(gradients, variables):
+                if decay is not None and self._decayed[self._indices[id(variable)]]:
+                    variable.assign_sub(variable * decay)
+                self.update_step(gradient, variable, step_size)
 
     def _step_scalars(self, learning_rate, dtype):
         """(lr * weight_decay or None, what update_step gets) for variables of ``dtype``."""
@@ -358,6 +367,15 @@ class Optimizer:
     def update_step(self, gradient, variable, learning_rate):
         """Move ``variable`` by one step. ``gradient`` and ``learning_rate`` are in its dtype already."""
         raise NotImplementedError(f"{type(self).__name__} must implement update_step(gradient, variable, learning_rate)")
+
+    def _fused_rule(self):
+        """``update_step`` as an optional backend kernel: ``(kernel name, slot lists, hyperparameters)``, or None.
+
+        The kernel is called as ``kernel(variables, gradients, *slots, step_size, *hyperparameters)``
+        for the variables of one dtype, each slot list narrowed to them (None stays None: an option
+        that is off), and returns their new arrays (gradcore/optimizers/fused.py). Used only while the
+        class that defines this method also defines the ``update_step`` in use.
+        """
 
     def scale_loss(self, loss):
         """``loss * loss_scale_factor`` (the gradients are divided by the factor again in ``apply``)."""

@@ -51,3 +51,8 @@ class RMSprop(Optimizer):
             momentum = self._momentums[index]
             increment = momentum.assign(self.momentum * momentum + increment)
         variable.assign_sub(increment)
+
+    def _fused_rule(self):
+        averages = self._average_gradients if self.centered else None
+        momentums = self._momentums if self.momentum > 0 else None
+        return "rmsprop_update", (self._velocities, averages, momentums), (self.rho, self.momentum, self.epsilon)

@@ -40,3 +40,7 @@ class SGD(Optimizer):
         velocity = m * momentum - step
         m.assign(velocity)
         variable.assign_add(velocity * momentum - step if self.nesterov else velocity)
+
+    def _fused_rule(self):
+        momentums = self.momentums if self.momentum else None
+        return "sgd_update", (momentums,), (through_float32(self.momentum), self.nesterov)

@@ -20,6 +20,7 @@ import types
 
 import numpy as np
 
+from gradcore.plugin.optimizer_composites import OptimizerComposites
 from gradcore.plugin.window_composites import WindowComposites
 
 
@@ -27,7 +28,7 @@ class NeedsConcreteValues(Exception):
     """Raised by ``Backend.trace_abstractly`` when the traced code needs values an abstract trace lacks."""
 
 
-class Backend(WindowComposites, abc.ABC):
+class Backend(WindowComposites, OptimizerComposites, abc.ABC):
     """Base class of backends. Subclasses set ``name`` and implement the kernels."""
 
     name = "abstract"
@@ -349,6 +350,7 @@ OPTIONAL_KERNELS = (
     "one_hot", "sparse_softmax_cross_entropy",
     "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter",
     "max_pool2d", "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d", "avg_pool2d_grad",
+    "sgd_update", "adam_update", "rmsprop_update", "adagrad_update", "weight_decay_update",
 )
 
 

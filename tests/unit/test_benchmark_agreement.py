@@ -80,6 +80,15 @@ def test_mlp_steps_agree_step_for_step(pair):
     assert float(our_losses[2]) < float(our_losses[0]), "SGD should lower the loss"
 
 
+def test_mlp_adam_steps_agree_step_for_step(pair):
+    """Three Adam steps; each system's own Adam where it has one (gradcore's adds epsilon as Keras does)."""
+    steps = [system.mlp_adam_step(**SMALL_MLP) for system in pair]
+    our_losses, their_losses = ([step() for _ in range(3)] for step in steps)
+    for ours, theirs in zip(our_losses, their_losses):
+        assert_same(ours, theirs)
+    assert float(our_losses[2]) < float(our_losses[0]), "Adam should lower the loss"
+
+
 def test_matmul_loss_and_gradients_agree(pair):
     ours, theirs = (system.matmul_step(SMALL_MATMUL)() for system in pair)
     assert len(ours) == len(theirs) == 3  # loss, d/da, d/db

@@ -96,6 +96,83 @@ KERNEL_CASES = {
 LIST_INPUT = {"stack"}
 
 
+# ---- optimizer update kernels: lists of arrays in, a tuple of lists out -------------------------------
+
+def _keras_sgd(w, g, m, lr, momentum, nesterov):
+    if m is None:
+        return [wi - gi * lr for wi, gi in zip(w, g)], None
+    m = [mi * momentum - gi * lr for mi, gi in zip(m, g)]
+    change = [mi * momentum - gi * lr for mi, gi in zip(m, g)] if nesterov else m
+    return [wi + c for wi, c in zip(w, change)], m
+
+
+def _keras_adam(w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
+    m = [mi + (gi - mi) * (1 - beta_1) for mi, gi in zip(m, g)]
+    v = [vi + (gi**2 - vi) * (1 - beta_2) for vi, gi in zip(v, g)]
+    v_hat = None if v_hat is None else [np.maximum(h, vi) for h, vi in zip(v_hat, v)]
+    used = v if v_hat is None else v_hat
+    return [wi - mi * alpha / (np.sqrt(ui) + epsilon) for wi, mi, ui in zip(w, m, used)], m, v, v_hat
+
+
+def _keras_rmsprop(w, g, v, a, b, lr, rho, momentum, epsilon):
+    v = [rho * vi + (1 - rho) * gi**2 for vi, gi in zip(v, g)]
+    a = None if a is None else [rho * ai + (1 - rho) * gi for ai, gi in zip(a, g)]
+    den = [vi + epsilon for vi in v] if a is None else [vi - ai**2 + epsilon for vi, ai in zip(v, a)]
+    inc = [lr * gi / np.sqrt(d) for gi, d in zip(g, den)]
+    b = None if b is None else [momentum * bi + i for bi, i in zip(b, inc)]
+    return [wi - i for wi, i in zip(w, inc if b is None else b)], v, a, b
+
+
+def _keras_adagrad(w, g, acc, lr, epsilon):
+    acc = [ai + gi**2 for ai, gi in zip(acc, g)]
+    return [wi - lr * gi / np.sqrt(ai + epsilon) for wi, gi, ai in zip(w, g, acc)], acc
+
+
+def _pair(make):
+    """Two arrays, of shapes (3, 4) and (2,): the kernels take one list entry per variable."""
+    return lambda rng: [make(rng, 3, 4), make(rng, 2)]
+
+
+def _scalar(value):
+    return lambda rng: np.array(value)
+
+
+# kernel -> (argument makers: a list maker, a 0-d array maker, None, or a Python value; float64 reference)
+UPDATE_CASES = {
+    "sgd_update": [
+        ((_pair(normal), _pair(normal), None, _scalar(0.1), 0.0, False), _keras_sgd),
+        ((_pair(normal), _pair(normal), _pair(normal), _scalar(0.1), 0.9, True), _keras_sgd),
+        ((_pair(normal), _pair(normal), _pair(normal), _scalar(0.1), 0.9, False), _keras_sgd),
+    ],
+    "adam_update": [
+        ((_pair(normal), _pair(normal), _pair(normal), _pair(positive), None, _scalar(0.01), 0.9, 0.999, 1e-7),
+         _keras_adam),
+        ((_pair(normal), _pair(normal), _pair(normal), _pair(positive), _pair(positive), _scalar(0.01), 0.9, 0.99,
+          0.1), _keras_adam),
+    ],
+    "rmsprop_update": [
+        ((_pair(normal), _pair(normal), _pair(positive), None, None, _scalar(0.01), 0.9, 0.0, 1e-7), _keras_rmsprop),
+        ((_pair(normal), _pair(normal), _pair(positive), _pair(lambda rng, *s: normal(rng, *s) * 0.1),
+          _pair(normal), _scalar(0.01), 0.8, 0.5, 1e-3), _keras_rmsprop),
+    ],
+    "adagrad_update": [((_pair(normal), _pair(normal), _pair(positive), _scalar(0.1), 1e-7), _keras_adagrad)],
+    "weight_decay_update": [((_pair(normal), _scalar(0.004)), lambda w, decay: [wi - wi * decay for wi in w])],
+}
+
+
+def _tree(fn, value):
+    """``fn`` applied to every array in a (nested) list or tuple; other leaves as they are."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_tree(fn, v) for v in value)
+    return fn(value) if isinstance(value, np.ndarray) or hasattr(value, "shape") else value
+
+
+def _leaves(value):
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
 def call(backend, kernel, raws, extra):
     fn = getattr(backend, kernel)
     return fn(raws, *extra) if kernel in LIST_INPUT else fn(*raws, *extra)
@@ -134,10 +211,15 @@ def test_the_composite_view_has_every_optional_kernel_default_and_leaves_the_bac
     assert vars(own) == before
 
 
-@pytest.mark.parametrize("kernel", OPTIONAL_KERNELS)
+def test_every_optional_kernel_has_cases():
+    for kernel in OPTIONAL_KERNELS:
+        assert kernel in KERNEL_CASES or kernel in UPDATE_CASES, (
+            f"optional kernel {kernel!r} has no inputs in KERNEL_CASES or UPDATE_CASES; add them")
+
+
+@pytest.mark.parametrize("kernel", [k for k in OPTIONAL_KERNELS if k not in UPDATE_CASES])
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
 def test_composite_matches_the_numpy_override_and_a_reference(kernel, dtype, backends):
-    assert kernel in KERNEL_CASES, f"optional kernel {kernel!r} has no inputs in KERNEL_CASES; add them"
     make_arrays, extra, reference = KERNEL_CASES[kernel]
     composite, own = backends
     arrays = [as_input(a, dtype) for a in make_arrays(np.random.default_rng(0))]
@@ -152,6 +234,32 @@ def test_composite_matches_the_numpy_override_and_a_reference(kernel, dtype, bac
     assert_allclose(from_composite, from_override.astype(np.float64), dtype=dtype, err_msg=f"{kernel} composite")
     assert_allclose(from_composite, expected, dtype=dtype, err_msg=f"{kernel} composite vs reference")
     assert_allclose(from_override, expected, dtype=dtype, err_msg=f"{kernel} override vs reference")
+
+
+@pytest.mark.parametrize("kernel", list(UPDATE_CASES))
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+def test_update_composite_matches_the_numpy_override_and_a_reference(kernel, dtype, backends):
+    """Each optimizer rule, every option: the composite and NumPy's own kernel agree exactly (the same
+    operations in the same order), and both agree with a float64 reference within the dtype's tolerance."""
+    composite, own = backends
+    for makers, reference in UPDATE_CASES[kernel]:
+        rng = np.random.default_rng(0)
+        arguments = tuple(m(rng) if callable(m) else m for m in makers)
+        inputs = _tree(lambda a: as_input(a, dtype), arguments)
+        raws = _tree(lambda a: own.asarray(a, dtype), inputs)
+        before = [np.array(a) for a in _leaves(raws) if hasattr(a, "shape")]
+        from_composite, from_override = getattr(composite, kernel)(*raws), getattr(own, kernel)(*raws)
+        assert all(np.array_equal(a, b) for a, b in zip(before, [a for a in _leaves(raws) if hasattr(a, "shape")]))
+        expected = reference(*_tree(widened, inputs))
+        assert [x is None for x in _leaves(from_composite)] == [x is None for x in _leaves(expected)]
+        for got_c, got_o, want in zip(_leaves(from_composite), _leaves(from_override), _leaves(expected)):
+            if want is None:
+                assert got_c is None and got_o is None
+                continue
+            assert own.dtype_of(got_c) is dtype and own.dtype_of(got_o) is dtype
+            assert tuple(got_c.shape) == tuple(got_o.shape) == np.shape(want)
+            np.testing.assert_array_equal(np.asarray(got_c), np.asarray(got_o), err_msg=f"{kernel} composite")
+            assert_allclose(got_c, want, dtype=dtype, err_msg=f"{kernel} composite vs reference")
 
 
 def test_logsumexp_composite_survives_infinite_rows(backends):
@@ -188,7 +296,8 @@ def test_environment_switch_forces_composites_in_a_whole_process():
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADCORE_")}
     env["GRADCORE_FORCE_COMPOSITES"] = "1"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     x = np.array([[-1.5, 0.25, 2.0], [0.5, -0.75, 1.0]])
