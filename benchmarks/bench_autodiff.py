@@ -3,6 +3,7 @@
     python benchmarks/bench_autodiff.py            # the table in the README
     python benchmarks/bench_autodiff.py --memory   # also: 1,000 MLP steps, memory must stay flat
     python benchmarks/bench_autodiff.py --quick    # one short repeat: checks it runs, measures nothing
+    python benchmarks/bench_autodiff.py --compile  # also torch.compile: gc.function(jit_compile=True) and torch's
 
 Workloads (bench_systems.py writes each once per system, the same math in float32):
 
@@ -18,13 +19,16 @@ Workloads (bench_systems.py writes each once per system, the same math in float3
   gradients for a and b (three matmuls in all); milliseconds. The kernels cost
   nearly everything here, so gradcore should cost what its backend costs.
 
-Systems: gradcore on numpy, torch and jax; HIPS autograd (numpy's peer, as
-numpy has no autodiff of its own); torch eager (torch.autograd, torch.optim.SGD);
-jax eager (jax.grad op by op, no jit); jax.jit (each whole step compiled, with
-optax's SGD when installed), a reference column with no gradcore counterpart.
-Systems missing their library are skipped. Each ratio in RATIOS divides a
-gradcore column by its backend's native peer; TARGETS are the budgets, and the
-run says which are met.
+Systems: gradcore on numpy, torch and jax, eagerly and with each step under
+gc.function (the step's data passed in as arguments, as a train_step gets its
+batch); HIPS autograd (numpy's peer, as numpy has no autodiff of its own); torch
+eager (torch.autograd, torch.optim); jax eager (jax.grad op by op, no jit);
+jax.jit (each whole step compiled, with optax when installed). With --compile:
+gc.function(jit_compile=True) on torch and torch.compile of the native forward
+pass. Systems missing their library are skipped. Each ratio in RATIOS divides a
+gradcore column by a peer; TARGETS are the budgets, and the run says which are
+met. The first two calls of each step (for gc.function: its trace and compilation)
+are timed on their own and reported after the table.
 
 Repeats of the systems are interleaved, so machine noise hits all of them
 alike, and the fastest repeat is reported: noise only ever adds time, so the
@@ -44,14 +48,18 @@ from typing import NamedTuple
 
 import click
 import numpy as np
-from bench_systems import BATCH, CHAIN_OPS, CHAIN_SIZE, MATMUL_SIZE, MLP_SIZES, SYSTEMS
+from bench_systems import BATCH, CHAIN_OPS, CHAIN_SIZE, COMPILED_SYSTEMS, MATMUL_SIZE, MLP_SIZES, SYSTEMS
 
 # Traced memory a run of training steps may gain: leaking even one 64-float tensor
 # per step over 200 steps (about 85 KiB) exceeds it.
 MEMORY_BOUND_KIB = 64
 
 # Each gradcore column over the native autodiff of its backend (numpy has none: HIPS autograd stands in).
-RATIOS = [("gradcore[numpy]", "autograd"), ("gradcore[torch]", "torch"), ("gradcore[jax]", "jax")]
+# Under gc.function: numpy against gradcore[numpy] eager (numpy has nothing compiled of its own), torch
+# against torch eager, jax against jax.jit, torch's jit_compile against torch.compile.
+RATIOS = [("gradcore[numpy]", "autograd"), ("gradcore[torch]", "torch"), ("gradcore[jax]", "jax"),
+          ("gradcore[numpy]+function", "gradcore[numpy]"), ("gradcore[torch]+function", "torch"),
+          ("gradcore[jax]+function", "jax.jit"), ("gradcore[torch]+jit", "torch.compile")]
 # (subject, peer, workload method) -> the largest ratio allowed: the per-op path is what users feel
 # (docs/architecture.md section 2), so each gradcore column must keep up with its native peer.
 TARGETS = {
@@ -62,6 +70,15 @@ TARGETS = {
     ("gradcore[numpy]", "autograd", "matmul_step"): 1.05,
     ("gradcore[torch]", "torch", "matmul_step"): 1.05,
     ("gradcore[jax]", "jax", "matmul_step"): 1.05,
+    # gc.function: as fast as each backend's own compiled or native path (docs/function.md).
+    ("gradcore[numpy]+function", "gradcore[numpy]", "chain_step"): 1 / 3,
+    ("gradcore[numpy]+function", "gradcore[numpy]", "mlp_step"): 0.9,
+    ("gradcore[torch]+function", "torch", "chain_step"): 1.0,
+    ("gradcore[torch]+function", "torch", "mlp_step"): 1.0,
+    ("gradcore[torch]+function", "torch", "mlp_adam_step"): 1.0,
+    ("gradcore[jax]+function", "jax.jit", "chain_step"): 1.5,
+    ("gradcore[jax]+function", "jax.jit", "mlp_step"): 1.1,
+    ("gradcore[jax]+function", "jax.jit", "mlp_adam_step"): 1.1,
 }
 
 
@@ -109,15 +126,17 @@ def measure(steps, repeats, min_seconds):
 
 
 def run_benchmarks(systems, repeats, min_seconds):
-    """{workload title: {system name: value in the workload's unit}}."""
-    results = {}
+    """({workload title: {system name: value in the workload's unit}}, {title: {name: first two calls in s}})."""
+    results, first_calls = {}, {}
     for work in WORKLOADS:
         steps = {s.name: getattr(s, work.method)() for s in systems}
-        for step in steps.values():
-            step()  # warm up: imports, caches, jit compilation, first allocations
+        # The first two calls, timed alone: imports, caches, first allocations, and for gc.function
+        # and the jits, the trace and compilation (gc.function on numpy and torch traces on the first
+        # call and compiles its program on the second).
+        first_calls[work.title] = {name: timeit.timeit(step, number=2) for name, step in steps.items()}
         seconds = measure(steps, repeats, min_seconds)
         results[work.title] = {name: t * work.scale / work.per for name, t in seconds.items()}
-    return results
+    return results, first_calls
 
 
 def present_ratios(names):
@@ -131,10 +150,23 @@ def format_table(results, systems):
     rows = []
     for work in WORKLOADS:
         values = results[work.title]
-        rows.append([work.title, work.unit] + [f"{values[n]:.2f}" for n in names]
+        rows.append([work.title, work.unit] + [f"{values[n]:.4g}" for n in names]
                     + [f"{values[a] / values[b]:.2f}" for a, b in ratios])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+COMPILING = ("+function", "+jit", ".jit", ".compile")
+
+
+def format_first_calls(first_calls, systems):
+    """The first two calls of each compiling system, per workload: what tracing and compiling cost once."""
+    names = [s.name for s in systems if s.name.endswith(COMPILING)]
+    lines = ["first two calls (trace and compile), seconds: " + ", ".join(names)]
+    for work in WORKLOADS:
+        values = first_calls[work.title]
+        lines.append(f"  {work.method.removesuffix('_step')}: " + ", ".join(f"{values[n]:.2f}" for n in names))
     return "\n".join(lines)
 
 
@@ -228,9 +260,9 @@ def memory_growth(step, steps, warmup=20):
     return (traced_after - traced_before) / 1024, rss
 
 
-def available_systems():
+def available_systems(candidates):
     systems = []
-    for system in SYSTEMS:
+    for system in candidates:
         reason = system.available()
         if reason:
             click.echo(f"skipping {system.name}: {reason}", err=True)
@@ -257,20 +289,23 @@ def versions():
 @click.option("--memory/--no-memory", default=False,
               help=f"also run MLP steps; exit 1 if traced memory grows over {MEMORY_BOUND_KIB} KiB")
 @click.option("--memory-steps", default=1000, show_default=True)
-def main(repeats, min_seconds, quick, blas_threads, memory, memory_steps):
+@click.option("--compile", "with_compile", is_flag=True,
+              help="also gc.function(jit_compile=True) on torch and torch.compile (minutes of compiling)")
+def main(repeats, min_seconds, quick, blas_threads, memory, memory_steps, with_compile):
     """Time gradcore against its peers and print a Markdown table."""
     if quick:
         repeats, min_seconds = 1, 0.01
     configure_jax(blas_threads)
-    systems = available_systems()
+    systems = available_systems(SYSTEMS + (COMPILED_SYSTEMS if with_compile else []))
     click.echo(", ".join([f"Python {platform.python_version()}", f"NumPy {np.__version__}", *versions(),
                           platform.machine(), f"{os.cpu_count()} CPUs"])
                + f"; threads: {blas_threads or 'default'}; fastest of {repeats} interleaved repeats "
                  f"of >= {min_seconds}s each")
     with thread_limit(blas_threads):
-        results = run_benchmarks(systems, repeats, min_seconds)
+        results, first_calls = run_benchmarks(systems, repeats, min_seconds)
     click.echo(format_table(results, systems))
     click.echo(format_targets(results, systems))
+    click.echo(format_first_calls(first_calls, systems))
     if memory:
         traced, rss = memory_growth(SYSTEMS[0].mlp_step(), memory_steps)
         rss_text = "n/a" if rss is None else f"{rss:+.1f} MiB"

@@ -103,7 +103,11 @@ def layers(params):
 
 
 class Gradcore:
-    """gradcore on one backend: GradientTape, Variables updated with assign_sub."""
+    """gradcore on one backend, eager: GradientTape, Variables updated by assign_sub or an optimizer.
+
+    Each step is a function of its data (``train(x, labels)``, as a train_step gets its
+    batch) that ``compile`` may wrap: eagerly it is the function itself.
+    """
 
     def __init__(self, backend="numpy"):
         self.backend = backend
@@ -118,24 +122,36 @@ class Gradcore:
         except gc.BackendUnavailableError as exc:
             return str(exc).splitlines()[0]
 
+    def compile(self, fn):
+        return fn
+
     def constants(self, *arrays):
         import gradcore as gc
 
         with gc.backend_scope(self.backend):
             return [gc.constant(a) for a in arrays]
 
+    def _step(self, fn, *data):
+        """``fn(*data)`` run in this system's backend, ``fn`` compiled as the system does."""
+        import gradcore as gc
+
+        def in_backend(*args):
+            with gc.backend_scope(self.backend):
+                return fn(*args)
+
+        compiled = self.compile(in_backend)
+        return lambda: compiled(*data)
+
     def chain_step(self):
         import gradcore as gc
 
-        x, c = self.constants(*chain_data())
-
-        def step():
-            with gc.backend_scope(self.backend), gc.GradientTape() as tape:
+        def gradient(x, c):
+            with gc.GradientTape() as tape:
                 tape.watch(x)
                 loss = gc.reduce_sum(chain(gc, x, c))
             return tape.gradient(loss, x)
 
-        return step
+        return self._step(gradient, *self.constants(*chain_data()))
 
     def mlp_step(self, sizes=MLP_SIZES, batch=BATCH):
         def update(grads, variables):
@@ -155,32 +171,48 @@ class Gradcore:
         """A step of the MLP: the loss and its gradient on a tape, then ``update(grads, variables)``."""
         import gradcore as gc
 
-        params, x0, labels0 = mlp_data(sizes, batch)
+        params, x, labels = mlp_data(sizes, batch)
         with gc.backend_scope(self.backend):
             variables = [gc.Variable(p) for p in params]
-        x, labels = self.constants(x0, labels0)
 
-        def step():
-            with gc.backend_scope(self.backend):
-                with gc.GradientTape() as tape:
-                    loss = gradcore_mlp_loss(gc, variables, x, labels)
-                update(tape.gradient(loss, variables), variables)
+        def train(x, labels):
+            with gc.GradientTape() as tape:
+                loss = gradcore_mlp_loss(gc, variables, x, labels)
+            update(tape.gradient(loss, variables), variables)
             return loss
 
-        return step
+        return self._step(train, *self.constants(x, labels))
 
     def matmul_step(self, size=MATMUL_SIZE):
         import gradcore as gc
 
-        a, b = self.constants(*matmul_data(size))
-
-        def step():
-            with gc.backend_scope(self.backend), gc.GradientTape() as tape:
+        def value_and_gradients(a, b):
+            with gc.GradientTape() as tape:
                 tape.watch([a, b])
                 loss = gc.reduce_sum(gc.tanh(gc.matmul(a, b)))
             return (loss, *tape.gradient(loss, [a, b]))
 
-        return step
+        return self._step(value_and_gradients, *self.constants(*matmul_data(size)))
+
+
+class GradcoreFunction(Gradcore):
+    """gradcore with each step under ``gc.function`` (``jit_compile=True``: torch.compile on torch)."""
+
+    def __init__(self, backend="numpy", jit_compile=None):
+        super().__init__(backend)
+        self.jit_compile = jit_compile
+        self.name = f"gradcore[{backend}]+{'jit' if jit_compile else 'function'}"
+
+    def available(self):
+        reason = super().available()
+        if reason is None and self.jit_compile and importlib.util.find_spec("torch") is None:
+            return "torch is not installed"
+        return reason
+
+    def compile(self, fn):
+        import gradcore as gc
+
+        return gc.function(fn, jit_compile=self.jit_compile)
 
 
 def gradcore_mlp_loss(gc, variables, x, labels):
@@ -274,14 +306,18 @@ class Torch:
     def available(self):
         return None if importlib.util.find_spec("torch") else "not installed (pip install '.[torch]')"
 
+    def compile(self, fn):
+        return fn
+
     def chain_step(self):
         import torch
 
         x, c = map(torch.from_numpy, chain_data())
         x.requires_grad_()
+        loss_fn = self.compile(lambda x, c: torch.sum(chain(torch, x, c)))
 
         def step():
-            (grad,) = torch.autograd.grad(torch.sum(chain(torch, x, c)), x)
+            (grad,) = torch.autograd.grad(loss_fn(x, c), x)
             return grad
 
         return step
@@ -307,12 +343,17 @@ class Torch:
         optimizer = make_optimizer(params)
         hidden, (w_out, b_out) = layers(params)
 
-        def step():
-            optimizer.zero_grad(set_to_none=True)
+        def forward(x, labels):
             h = x
             for w, b in hidden:
                 h = torch.relu(h @ w + b)
-            loss = F.cross_entropy(h @ w_out + b_out, labels)  # probability targets: -sum(labels * log_softmax)
+            return F.cross_entropy(h @ w_out + b_out, labels)  # probability targets: -sum(labels * log_softmax)
+
+        forward = self.compile(forward)
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            loss = forward(x, labels)
             loss.backward()
             optimizer.step()
             return loss.detach()
@@ -323,12 +364,24 @@ class Torch:
         import torch
 
         a, b = (torch.from_numpy(m).requires_grad_() for m in matmul_data(size))
+        loss_fn = self.compile(lambda a, b: torch.sum(torch.tanh(a @ b)))
 
         def step():
-            loss = torch.sum(torch.tanh(a @ b))
+            loss = loss_fn(a, b)
             return (loss.detach(), *torch.autograd.grad(loss, (a, b)))
 
         return step
+
+
+class TorchCompile(Torch):
+    """torch.compile of each step's forward pass (AOTAutograd compiles its backward); the optimizer steps eagerly."""
+
+    name = "torch.compile"
+
+    def compile(self, fn):
+        import torch
+
+        return torch.compile(fn, dynamic=False)
 
 
 class Jax:
@@ -446,4 +499,8 @@ class JaxJit(Jax):
         return optimizer.init, update
 
 
-SYSTEMS = [Gradcore("numpy"), Autograd(), Gradcore("torch"), Torch(), Gradcore("jax"), Jax(), JaxJit()]
+SYSTEMS = [Gradcore("numpy"), GradcoreFunction("numpy"), Autograd(),
+           Gradcore("torch"), GradcoreFunction("torch"), Torch(),
+           Gradcore("jax"), GradcoreFunction("jax"), Jax(), JaxJit()]
+# torch.compile on both sides takes minutes to compile: bench_autodiff.py --compile adds them.
+COMPILED_SYSTEMS = [GradcoreFunction("torch", jit_compile=True), TorchCompile()]

@@ -46,16 +46,19 @@ def assert_same(ours, theirs, scale=1.0):
     assert_allclose(as_float32_numpy(ours) / scale, as_float32_numpy(theirs) / scale, dtype=gc.float32)
 
 
-# (gradcore backend, peer class in bench_systems, library the peer needs)
+# (gradcore backend, peer class in bench_systems, library the peer needs): each eagerly and under gc.function
 PAIRS = [("numpy", "Autograd", "autograd"), ("torch", "Torch", "torch"),
          ("jax", "Jax", "jax"), ("jax", "JaxJit", "jax")]
+SYSTEM_PAIRS = [(backend, peer, library, kind) for backend, peer, library in PAIRS
+                for kind in ("Gradcore", "GradcoreFunction")]
 
 
-@pytest.fixture(params=PAIRS, ids=[f"gradcore[{b}]-{peer}" for b, peer, _ in PAIRS])
+@pytest.fixture(params=SYSTEM_PAIRS,
+                ids=[f"{kind}[{b}]-{peer}" for b, peer, _, kind in SYSTEM_PAIRS])
 def pair(request, systems):
-    backend, peer, library = request.param
+    backend, peer, library, kind = request.param
     pytest.importorskip(library)
-    ours = systems.Gradcore(backend)
+    ours = getattr(systems, kind)(backend)
     reason = ours.available()
     if reason:
         pytest.skip(reason)
