@@ -271,9 +271,6 @@ class Trace:
         if isinstance(value, Variable) or self._lookup(value._value) is not None:
             raise OperatorNotAllowedInGraphError(_host_read_message("gc.function", what, value))
 
-    def visible_shape(self, tensor):
-        return tuple(tensor._value.shape)
-
     # ---- the result ----------------------------------------------------------------------------------
 
     def finish(self, result):
