@@ -19,7 +19,6 @@ from gradcore.errors import DTypeError, ShapeError
 from gradcore.ops.creation_ops import constant
 from gradcore.ops.kernels import call_kernel
 
-
 _live_variables = {}  # id -> weak reference (Variables are unhashable: == is elementwise)
 
 

@@ -85,9 +85,10 @@ class Function:
             args, kwargs = arrays_as_tensors((args, kwargs))
             key, _ = call_key(args, kwargs)
         concrete = self._concrete.get(key)
-        if state.recording and (concrete is None or concrete.watched_by_a_tape(args, kwargs)):
-            # An outer tape differentiates this call: run the Python body, recorded op by op
-            # (docs/function.md, "Tapes outside a function").
+        if state.variable_watchers or (state.recording and (
+                concrete is None or concrete.watched_by_a_tape(args, kwargs))):
+            # An outer tape differentiates this call, or a custom_gradient notes the variables it
+            # reads: run the Python body, op by op (docs/function.md, "Tapes outside a function").
             return self._python_function(*args, **kwargs)
         if concrete is None:
             return self._trace_and_call(key, args, kwargs)

@@ -1,13 +1,14 @@
 """The gc.function tracer: run the Python function once and record the kernels it calls.
 
-A trace runs the function on the call's real values (so the first call's results are the
-eager results) while an interceptor on the kernel choke point writes down every kernel
-call whose arguments depend on the function's inputs, the variables it reads, or the
-random numbers it draws. Everything else is a constant of the program: a kernel whose
-arguments are all constants is folded into its trace-time result, never re-run.
+A trace runs the function on abstract values where the backend has them (jax's tracers:
+nothing computes or compiles while tracing), else on the call's real values (so the first
+call's results are the eager results). Meanwhile an interceptor on the kernel choke point
+writes down every kernel call whose arguments depend on the function's inputs, the
+variables it reads, or the random numbers it draws. Everything else is a constant of the
+program: a kernel whose arguments are all constants is folded into its trace-time result,
+never re-run.
 
-The traced values are real arrays, but only the program may use them: asking for one on
-the host (``bool``, ``float``, ``.numpy()``, a Python ``if``) raises
+Only the program may use the traced values: asking for one on the host (``bool``, ``float``, ``.numpy()``, a Python ``if``) raises
 ``OperatorNotAllowedInGraphError`` naming gc.cond / gc.while_loop, so no value of one call
 is ever baked into the program used by the next (docs/function.md, "Tracing").
 

@@ -13,8 +13,8 @@ import numpy as np
 from gradcore.engine import dtypes
 from gradcore.engine.convert import is_weak, to_tensor
 from gradcore.engine.tensor import Tensor
-from gradcore.ops.kernels import check_on_host
 from gradcore.errors import BackendError, DTypeError, InvalidArgumentError, ResourceExhaustedError, ShapeError
+from gradcore.ops.kernels import check_on_host
 
 FLOAT = frozenset({"float"})
 NUMERIC = frozenset({"float", "int", "uint"})

@@ -278,6 +278,29 @@ def test_a_tape_outside_gives_the_eager_gradients_of_every_order():
     close(outer.jacobian(dy, x), np.diag([6.0, 12.0]))
 
 
+def test_a_custom_gradient_around_a_call_sees_the_variables_it_reads():
+    """TF's custom_gradient hands the variables its forward read to grad_fn; a gc.function call inside too."""
+    v = gc.Variable(2.0)
+    inner = gc.function(lambda x: x * v)
+    x = gc.constant(1.5)
+    inner(x)  # traced already: the call below must still report its variables
+
+    @gc.custom_gradient
+    def scaled(x):
+        def grad(dy, variables=None):
+            assert variables is not None and len(variables) == 1 and variables[0] is v
+            return dy * 3.0, [dy * 10.0]
+        return inner(x), grad
+
+    with gc.GradientTape() as tape:
+        tape.watch(x)
+        y = scaled(x)
+    close(y, 3.0)
+    dx, dv = tape.gradient(y, [x, v])
+    close(dx, 3.0)
+    close(dv, 10.0)
+
+
 # ---- no value baked in -------------------------------------------------------------------------------
 
 
