@@ -16,10 +16,11 @@ from gradcore.engine import nest
 from gradcore.engine.recording import state
 from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
-from gradcore.errors import GradcoreError, InvalidArgumentError
+from gradcore.errors import GradcoreError
 from gradcore.function.compiling import compile_program
 from gradcore.function.signature import TensorSpec, arrays_as_tensors, call_key, check_signature, spec_placeholders
 from gradcore.function.tracing import Trace
+from gradcore.ops.kernels import kernel_error
 from gradcore.plugin.contract import NeedsConcreteValues
 from gradcore.plugin.discovery import get_backend
 
@@ -192,10 +193,9 @@ class ConcreteFunction:
             outputs, written = self._run(*flat)
         except GradcoreError:
             raise
-        except Exception as exc:
-            raise InvalidArgumentError(
-                f"gc.function {self._name}: the traced program failed: {type(exc).__name__}: {exc}"
-            ) from exc
+        except Exception as exc:  # the backend's own error, as an op's becomes one (docs/errors.md)
+            backend = self._program.backend or get_backend()
+            raise kernel_error(f"gc.function {self._name}", backend, "program", flat, exc) from exc
         for variable, raw in zip(self._written, written):
             variable._value = raw
         return self._pack(outputs)

@@ -634,3 +634,18 @@ def test_every_layer_trains_the_same_under_gc_function(name):
             close(traced, eager.numpy())
     for traced, eager in zip(traced_layer.variables, eager_layer.variables):
         close(traced.read_value(), eager.numpy())
+
+
+def test_a_program_that_fails_on_the_backend_raises_a_gradcore_error(monkeypatch):
+    """An op's backend failure becomes a gradcore error (docs/errors.md); a compiled program's too."""
+    f = gc.function(lambda x: x * 2.0)
+    x = vector(1.0)
+    f(x)
+    concrete = next(iter(f._concrete.values()))
+
+    def out_of_memory(*arrays):
+        raise MemoryError("Unable to allocate 8 GiB")
+
+    monkeypatch.setattr(concrete, "_run", out_of_memory)
+    with pytest.raises(gc.ResourceExhaustedError, match="gc.function"):
+        f(x)
