@@ -266,8 +266,24 @@ class Program:
     def replay(self, inline_checks=True):
         """The generated Python function that runs the program."""
         source, namespace = self.source(inline_checks)
-        exec(compile(source, "<gc.function program>", "exec"), namespace)  # noqa: S102 - our own generated code
-        return namespace["program"]
+        return _defined(source, namespace, "program")
+
+
+def block_functions(first, second, value_of, single_first=False):
+    """Two blocks as Python functions over the values ``value_of(name)`` gives for the names they
+    capture (the first returning its one result alone if ``single_first``: a loop's condition)."""
+    free = sorted(set(first.free_names()) | set(second.free_names()))
+    writer, lines = _Writer(), [f"def blocks({', '.join(f'a{n}' for n in free)}):"]
+    first.emit_function("first", writer, lines, "    ", None, single=single_first)
+    second.emit_function("second", writer, lines, "    ", None)
+    lines.append("    return first, second")
+    return _defined("\n".join(lines) + "\n", writer.globals, "blocks")(*(value_of(n) for n in free))
+
+
+def _defined(source, namespace, name):
+    """The function ``name`` that generated ``source`` defines, its globals ``namespace``."""
+    exec(compile(source, f"<gc.function {name}>", "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace[name]
 
 
 def host_check(check, backend):

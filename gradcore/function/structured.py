@@ -22,7 +22,7 @@ from gradcore.engine.recording import record, state
 from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable, live_variables
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
-from gradcore.function.program import Block, Ref
+from gradcore.function.program import Block, Ref, block_functions
 
 
 def is_traced(value):
@@ -124,7 +124,7 @@ def traced_cond(pred, true_fn, false_fn):
                             branches[1].block, names)
     # The values for the call being traced: the blocks run by the backend's own conditional, so
     # this works on abstract values too.
-    true_fn_now, false_fn_now = _block_functions(tracer, branches[0].block, branches[1].block)
+    true_fn_now, false_fn_now = block_functions(branches[0].block, branches[1].block, tracer.value_of)
     raws = pred._backend.if_then_else(pred._value, true_fn_now, false_fn_now)
     likes = branches[0].flat + [Tensor(v._value, v._dtype, v._backend) for v in written.values()]
     results = [_named_result(tracer, raw, like, name) for raw, like, name in zip(raws, likes, names)]
@@ -190,7 +190,7 @@ def traced_while(cond, body, loop_vars, limit, as_arguments, as_loop_tensor, che
     names = [tracer.program.new_name() for _ in flat]
     initial = [tracer.ref(t._value) for t in flat]
     tracer.program.add_while(backend, cond_block, body_block, initial, limit, names)
-    loop_cond, loop_body = _block_functions(tracer, cond_block, body_block, single_first=True)
+    loop_cond, loop_body = block_functions(cond_block, body_block, tracer.value_of, single_first=True)
     final = backend.while_loop(loop_cond, loop_body, tuple(t._value for t in flat), limit)
     results = [_named_result(tracer, raw, like, name) for raw, like, name in zip(final, flat, names)]
     if state.recording:
@@ -236,20 +236,6 @@ def _trace_loop(tracer, cond, body, loop_vars, flat, as_arguments, as_loop_tenso
                 f"inside gc.function a loop variable keeps its shape and dtype"
             )
     return cond_block, body_block
-
-
-def _block_functions(tracer, first, second, single_first=False):
-    """The two blocks as Python functions over the trace's values, for the values of the call being
-    traced (the first returning its one result alone if ``single_first``: a loop's condition)."""
-    from gradcore.function.program import _Writer
-
-    free = sorted(set(first.free_names()) | set(second.free_names()))
-    writer, lines = _Writer(), [f"def blocks({', '.join(f'a{n}' for n in free)}):"]
-    first.emit_function("first", writer, lines, "    ", None, single=single_first)
-    second.emit_function("second", writer, lines, "    ", None)
-    lines.append("    return first, second")
-    exec(compile("\n".join(lines) + "\n", "<gc.function block>", "exec"), writer.globals)  # noqa: S102 - generated here
-    return writer.globals["blocks"](*(tracer.value_of(n) for n in free))
 
 
 def _named_result(tracer, raw, like, name):
