@@ -106,6 +106,7 @@ from gradcore.ops.array_ops import (
     one_hot,
     pad,
     reshape,
+    shape,
     split,
     squeeze,
     stack,

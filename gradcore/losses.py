@@ -9,6 +9,7 @@ from probabilities they clip to [EPSILON, 1 - EPSILON] as Keras does, so values 
 gradients stay finite at probabilities of exactly 0 and 1.
 """
 
+import math
 import re
 
 from gradcore.engine import dtypes
@@ -230,7 +231,8 @@ def _reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batc
     if reduction == "none" or values.ndim == 0:
         return values
     total = reduce_sum(values)
-    return total if reduction == "sum" else divide(total, float(max(values.size, 1)))
+    # The count as an int (no float()): it may be an unknown size of a gc.function trace.
+    return total if reduction == "sum" else divide(total, max(math.prod(values.shape), 1))
 
 
 # ---- the loss classes ----------------------------------------------------------------------

@@ -80,6 +80,9 @@ def check_fits(value, dtype, op_name):
 # Sharing them is safe because nothing mutates a raw array in place (the kernel contract, gradcore/plugin/contract.py).
 _scalar_arrays = {}
 _SCALAR_CACHE_SIZE = 1024
+# Off while a gc.function relaxed trace runs: there every number must reach the kernel that makes
+# its array, for the tracer to see (gradcore/function/relaxed_shapes.py).
+scalar_cache_on = True
 
 
 def _scalar_tensor(value, dtype, backend, op_name):
@@ -90,7 +93,7 @@ def _scalar_tensor(value, dtype, backend, op_name):
         check_fits(value, dtype, op_name)
     device = current_device()
     # 0.0 and -0.0 are equal as keys but not as values; NaN never equals itself: don't cache them.
-    cacheable = value == value and (value or t is not float)
+    cacheable = scalar_cache_on and value == value and (value or t is not float)
     key = (t, value, dtype, backend, device)
     raw = _scalar_arrays.get(key) if cacheable else None
     if raw is None:

@@ -14,11 +14,29 @@ import weakref
 
 from gradcore.engine import nest
 from gradcore.engine.recording import state
+from gradcore.engine.sizes import NeedsKnownSizes
 from gradcore.engine.tensor import Tensor
-from gradcore.engine.variables import Variable
+from gradcore.engine.variables import Variable, live_variables
 from gradcore.errors import GradcoreError
 from gradcore.function.compiling import compile_program
-from gradcore.function.signature import TensorSpec, arrays_as_tensors, call_key, check_signature, spec_placeholders
+from gradcore.function.relaxed_shapes import (
+    fits,
+    generalised,
+    guard_function,
+    relaxation_for,
+    stand_in_inputs,
+    unknown_positions,
+    unknown_size_of,
+    with_unknown_sizes,
+)
+from gradcore.function.signature import (
+    TensorSpec,
+    arrays_as_tensors,
+    call_key,
+    check_signature,
+    spec_placeholders,
+    spec_unknown_positions,
+)
 from gradcore.function.tracing import Trace
 from gradcore.ops.kernels import kernel_error
 from gradcore.plugin.contract import NeedsConcreteValues
@@ -42,6 +60,11 @@ class Function:
         self._reduce_retracing = bool(reduce_retracing)
         self._parameters = inspect.signature(python_function)
         self._concrete = {}  # call key -> ConcreteFunction
+        self._relaxed = []  # (pattern, ConcreteFunction) of relaxed traces (docs/function.md, "Unknown sizes")
+        self._patterns_tried = set()  # patterns traced relaxed already, or that could not be
+        self._served_by_relaxed = {}  # call key -> the relaxed trace's ConcreteFunction serving it
+        self._signature_positions = (
+            spec_unknown_positions(self._input_signature) if self._input_signature is not None else [])
         self._tracing_count = 0
         self._traced_once = False
         self._per_instance = {}  # id(instance) -> (weak reference, its Function)
@@ -86,6 +109,8 @@ class Function:
             args, kwargs = arrays_as_tensors((args, kwargs))
             key, _ = call_key(args, kwargs)
         concrete = self._concrete.get(key)
+        if concrete is None and self._relaxed:
+            concrete = self._relaxed_for(key, (args, kwargs))
         if state.variable_watchers or (state.recording and (
                 concrete is None or concrete.watched_by_a_tape(args, kwargs))):
             # An outer tape differentiates this call, or a custom_gradient notes the variables it
@@ -106,27 +131,83 @@ class Function:
         bound.apply_defaults()
         return bound.args, bound.kwargs
 
-    def _trace_and_call(self, key, args, kwargs, dry=False):
-        """Trace for ``key``, keep the program, and return the call's result.
+    def _relaxed_for(self, key, structure):
+        """The relaxed trace serving this call, if one does. The answer depends on the key alone
+        (its sizes decide the guards), so it is kept per key."""
+        concrete = self._served_by_relaxed.get(key)
+        if concrete is None:
+            concrete = next((c for pattern, c in self._relaxed if fits(pattern, key) and c.serves(structure)), None)
+            if concrete is not None:
+                self._served_by_relaxed[key] = concrete
+        return concrete
 
-        A ``dry`` trace (for a signature alone) leaves every variable as it found it.
-        """
-        trace, result = self._trace(args, kwargs, may_create_variables=not self._traced_once)
-        if trace.new_variables:
-            # As TensorFlow: trace again to make sure a second trace creates none; the first
-            # trace's updates are undone, so the call counts once.
-            trace.restore_variables()
-            trace, result = self._trace(args, kwargs, may_create_variables=False, draws=trace.draws)
-        program = trace.finish(result)  # before any restore: it reads the variables' last arrays
+    def _trace_and_call(self, key, args, kwargs, dry=False, positions=None):
+        """Trace for ``key`` (relaxed where the signature or reduce_retracing asks), keep the
+        program, and return the call's result. A ``dry`` trace (for a signature alone) leaves
+        every variable as it found it. ``positions``: unknown sizes a TensorSpec asked for."""
+        draws = ()
+        pattern = self._relaxed_pattern(key, positions)
+        if pattern is not None:
+            try:
+                concrete, draws = self._trace_relaxed(pattern, args, kwargs)
+            except NeedsKnownSizes as exc:
+                logger.debug("gc.function %s: traced for the call's own shape (%s)", self.__name__, exc)
+                draws = exc.draws
+            else:
+                if dry:
+                    return None
+                if concrete.serves((args, kwargs)):
+                    return concrete.call(args, kwargs, draws)
+                # A call the guards refuse (a size the trace compared with) gets a trace of its own.
+        return self._trace_concrete(key, args, kwargs, dry, draws)
+
+    def _relaxed_pattern(self, key, positions):
+        """The pattern a relaxed trace for this call would serve, or None for a trace of its own."""
+        positions = positions or self._signature_positions
+        if positions:
+            pattern = with_unknown_sizes(key, positions)
+        elif self._reduce_retracing:
+            # As TensorFlow: a call like an earlier one but for some sizes gets a trace with those
+            # sizes unknown.
+            earlier = list(self._concrete) + [p for p, _ in self._relaxed]
+            pattern = next((g for g in (generalised(k, key) for k in earlier)
+                            if g is not None and g not in self._patterns_tried), None)
+        else:
+            return None
+        return None if pattern is None or pattern in self._patterns_tried else pattern
+
+    def _trace_relaxed(self, pattern, args, kwargs):
+        self._patterns_tried.add(pattern)
+        relaxation = relaxation_for((args, kwargs), unknown_positions(pattern), live_variables())
+        stand_in_args, stand_in_kwargs = stand_in_inputs((args, kwargs), relaxation)
+        trace, _, program = self._trace_program(stand_in_args, stand_in_kwargs, relaxation)
+        trace.restore_variables()  # the stand-ins' results are not this call's: the program gives those
+        concrete = ConcreteFunction(program, self._jit_compile, self.__name__, relaxation.positions)
+        self._relaxed.append((pattern, concrete))
+        return concrete, trace.draws
+
+    def _trace_concrete(self, key, args, kwargs, dry, draws=()):
+        trace, result, program = self._trace_program(args, kwargs, draws=draws)
         if dry or trace.abstract:
             trace.restore_variables()
-        self._traced_once = True
         concrete = self._concrete[key] = ConcreteFunction(program, self._jit_compile, self.__name__)
         if trace.abstract and not dry:
             return concrete.call(args, kwargs, trace.draws)  # an abstract trace computed no values
         return result
 
-    def _trace(self, args, kwargs, may_create_variables, draws=()):
+    def _trace_program(self, args, kwargs, relaxation=None, draws=()):
+        """Trace the Python function; its program, settled before any variable is restored."""
+        trace, result = self._trace(args, kwargs, not self._traced_once, draws, relaxation)
+        if trace.new_variables:
+            # As TensorFlow: trace again to make sure a second trace creates none; the first
+            # trace's updates are undone, so the call counts once.
+            trace.restore_variables()
+            trace, result = self._trace(args, kwargs, False, trace.draws, relaxation)
+        program = trace.finish(result)  # before any restore: it reads the variables' last arrays
+        self._traced_once = True
+        return trace, result, program
+
+    def _trace(self, args, kwargs, may_create_variables, draws=(), relaxation=None):
         self._tracing_count += 1
         if self._tracing_count == RETRACING_WARNING_AFTER + 1:
             logger.warning(
@@ -135,25 +216,42 @@ class Function:
                 self.__name__, self._tracing_count,
             )
         backend = _backend_of(args, kwargs)
-        trace = Trace(may_create_variables, draws)
+        trace = Trace(may_create_variables, draws, relaxation)
         try:
             return trace, trace.run(self._python_function, args, kwargs, backend)
         except NeedsConcreteValues as exc:
             logger.debug("gc.function %s: tracing on the real values (%s)", self.__name__, exc)
-        trace = Trace(may_create_variables, trace.draws)
-        return trace, trace.run(self._python_function, args, kwargs, backend=None)
+        except NeedsKnownSizes as exc:
+            exc.draws = trace.draws  # a trace of the call's own shape draws the same numbers
+            raise
+        trace = Trace(may_create_variables, trace.draws, relaxation)
+        try:
+            return trace, trace.run(self._python_function, args, kwargs, backend=None)
+        except NeedsKnownSizes as exc:
+            exc.draws = trace.draws
+            raise
 
     def get_concrete_function(self, *args, **kwargs):
-        """The concrete function for these arguments (tensors, or ``gc.TensorSpec`` for an input)."""
+        """The concrete function for these arguments (tensors, or ``gc.TensorSpec`` for an input;
+        a ``None`` size in a spec gives one that serves every size)."""
         if not args and not kwargs and self._input_signature is not None:
             args = tuple(self._input_signature)
         args, kwargs = self._canonical(args, kwargs)
+        positions = spec_unknown_positions((args, kwargs))
         concrete_args, concrete_kwargs = spec_placeholders((args, kwargs))
         concrete_args, concrete_kwargs = arrays_as_tensors((concrete_args, concrete_kwargs))
         key, _ = call_key(concrete_args, concrete_kwargs)
-        if key not in self._concrete:
-            self._trace_and_call(key, concrete_args, concrete_kwargs, dry=True)
-        return BoundConcreteFunction(self, self._concrete.get(key))
+        pattern = with_unknown_sizes(key, positions) if positions else None
+        found = self._traced_for(key, pattern)
+        if found is None:
+            self._trace_and_call(key, concrete_args, concrete_kwargs, dry=True, positions=positions)
+            found = self._traced_for(key, pattern)
+        return BoundConcreteFunction(self, found)
+
+    def _traced_for(self, key, pattern):
+        """The relaxed trace for ``pattern`` if there is one, else the trace for ``key``, else None."""
+        relaxed = next((c for p, c in self._relaxed if p == pattern), None)
+        return relaxed or self._concrete.get(key)
 
     def __repr__(self):
         return f"<gc.function {self.__name__}>"
@@ -162,8 +260,10 @@ class Function:
 class ConcreteFunction:
     """One trace's program, compiled for its backend, and how to call it."""
 
-    def __init__(self, program, jit_compile, name):
+    def __init__(self, program, jit_compile, name, unknown_positions=()):
         self._program = program
+        self._unknown_positions = unknown_positions  # where a relaxed trace's unknown size is
+        self._keeps_guards = guard_function(program.size_guards)
         self._name = name
         self._variables = [v for v, _ in program.variable_reads]
         self._written = [v for v, _ in program.variable_writes]
@@ -173,6 +273,12 @@ class ConcreteFunction:
     @property
     def program(self):
         return self._program
+
+    def serves(self, structure):
+        """Whether a relaxed trace's program holds for this call (its unknown sizes one size, and
+        every guard kept)."""
+        size = unknown_size_of(structure, self._unknown_positions)
+        return size is not None and self._keeps_guards(size)
 
     def watched_by_a_tape(self, args, kwargs):
         """Whether a recording tape would record something of this call (its inputs or variables)."""

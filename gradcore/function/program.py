@@ -22,6 +22,25 @@ class Ref:
         return f"a{self.name}"
 
 
+class SizeRef:
+    """A value the program computes from the unknown size, read off an input's shape at run time.
+
+    ``expr`` is Python source with ``{d}`` where the size goes; ``source`` is (input name, axis).
+    """
+
+    __slots__ = ("expr", "source")
+
+    def __init__(self, expr, source):
+        self.expr, self.source = expr, source
+
+    def render(self):
+        name, axis = self.source
+        return self.expr.format(d=f"a{name}.shape[{axis}]")
+
+    def __repr__(self):
+        return self.render()
+
+
 class _Kernel:
     __slots__ = ("api", "args", "kernel", "out")
 
@@ -192,6 +211,8 @@ class Program:
         self.outputs = []
         self.structure = None
         self.backend = None  # the backend of the first kernel recorded: the one that compiles
+        self.size_source = None  # (input name, axis) of the unknown size in a relaxed trace
+        self.size_guards = {}  # comparison of sizes -> its value when traced: when the program holds
 
     @property
     def steps(self):
@@ -241,6 +262,14 @@ class Program:
             if not (isinstance(value, Ref) and reads.get(id(v)) == value.name)
         ]
         self.variable_reads = [(v, name) for v, name in self.variable_reads if name in needed]
+
+    def computes_from_inputs(self, name):
+        """Whether value ``name`` is computed from the program's inputs (not only variables and draws)."""
+        inputs, wanted = set(self.inputs), {name}
+        for step in reversed(self.main.steps):
+            if wanted.intersection(step.defines()):
+                wanted.update(step.uses())
+        return not inputs.isdisjoint(wanted)
 
     def parameter_names(self):
         return self.inputs + [name for _, name in self.variable_reads] + [name for name, _ in self.feeds]
@@ -312,6 +341,8 @@ class _Writer:
     def value(self, value):
         if type(value) is Ref:
             return f"a{value.name}"
+        if type(value) is SizeRef:
+            return value.render()
         if value is None or type(value) in (bool, int, str):
             return repr(value)
         if type(value) is tuple:
@@ -330,4 +361,6 @@ class _Writer:
 def _refs(template):
     if type(template) is list or type(template) is tuple:
         return [name for item in template for name in _refs(item)]
+    if type(template) is SizeRef:
+        return [template.source[0]]
     return [template.name] if type(template) is Ref else []

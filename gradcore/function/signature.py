@@ -129,3 +129,12 @@ def spec_placeholders(structure):
         return leaf
 
     return nest.map_structure(placeholder, structure)
+
+
+def spec_unknown_positions(structure):
+    """(tensor ordinal, axis) of each None size of the TensorSpecs in ``structure``, counting the
+    tensors a call would have (specs, tensors and NumPy arrays) in order."""
+    tensors = [leaf for leaf in nest.flatten(structure) if isinstance(leaf, (TensorSpec, Tensor, np.ndarray))]
+    return [(ordinal, axis) for ordinal, leaf in enumerate(tensors)
+            if isinstance(leaf, TensorSpec) and leaf.shape is not None
+            for axis, n in enumerate(leaf.shape) if n is None]

@@ -22,10 +22,12 @@ import sys
 
 from gradcore.engine import nest
 from gradcore.engine.recording import state
+from gradcore.engine.sizes import NeedsKnownSizes, Size
 from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable, live_variables
 from gradcore.errors import OperatorNotAllowedInGraphError
-from gradcore.function.program import Program, Ref
+from gradcore.function.program import Program, Ref, SizeRef
+from gradcore.function.relaxed_shapes import relaxed_shape_property
 from gradcore.ops.kernels import call_kernel, intercepting
 from gradcore.plugin.contract import NeedsConcreteValues
 
@@ -43,8 +45,9 @@ CREATED_TWICE = (
 class Trace:
     """One run of a Python function under recording; ``program(result)`` gives what it recorded."""
 
-    def __init__(self, may_create_variables, draws=()):
+    def __init__(self, may_create_variables, draws=(), relaxation=None):
         self._may_create = may_create_variables
+        self.relaxation = relaxation  # unknown sizes (a Relaxation), or None: every size is known
         self.draws = []  # the values of the random draws so far, in order: a retrace gets them again
         self._redraws = list(draws)
         self._names = {}  # id(raw array) -> the program's name for that value
@@ -67,7 +70,11 @@ class Trace:
         with self._active():
             self._start_variables()
             traced_args, traced_kwargs = self._placeholders((args, kwargs), self.placeholder)
-            return fn(*traced_args, **traced_kwargs)
+            try:
+                return fn(*traced_args, **traced_kwargs)
+            except NeedsKnownSizes:
+                self.restore_variables()
+                raise
 
     def _run_abstract(self, fn, args, kwargs, backend):
         tensors = [leaf for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, Tensor)]
@@ -106,7 +113,7 @@ class Trace:
         """Within the block this thread's kernel calls and variable accesses are recorded."""
         saved, state.tracer = state.tracer, self
         try:
-            with intercepting(self._record):
+            with intercepting(self._record), relaxed_shape_property(self.relaxation is not None):
                 yield self
         finally:
             state.tracer = saved
@@ -129,7 +136,12 @@ class Trace:
         raw = tensor._value
         if id(raw) in self._names or id(raw) in self._slots:
             raw = self._own_copy(raw, tensor._backend)
-        self.program.inputs.append(self._name(raw))
+        name = self._name(raw)
+        if self.relaxation is not None and self.program.size_source is None:
+            axis = self.relaxation.first_unknown_axis(len(self.program.inputs))
+            if axis is not None:
+                self.program.size_source = (name, axis)  # where the program reads the unknown size
+        self.program.inputs.append(name)
         return Tensor(raw, tensor._dtype, tensor._backend)
 
     def _lookup(self, raw):
@@ -170,17 +182,29 @@ class Trace:
     def value_of(self, name):
         return self._values[name]
 
-    def _template(self, value):
-        """A kernel argument with every recorded array replaced by its Ref."""
-        if type(value) is list or type(value) is tuple:
-            return type(value)([self._template(v) for v in value])
+    def _template(self, value, in_shape=False, shapes=False):
+        """A kernel argument with every recorded array replaced by its Ref, and every unknown size
+        by its SizeRef: a Size, or with ``shapes`` a shape's multiple of the stand-in size."""
+        kind = type(value)
+        if kind is list or kind is tuple:
+            return kind([self._template(v, True, shapes) for v in value])
+        if self.relaxation is not None:
+            expr = self.relaxation.expression(value, in_shape and shapes)
+            if expr is not None:
+                return SizeRef(expr, self.program.size_source)
         return self.ref(value)
 
     # ---- the interceptor -------------------------------------------------------------------------
 
     def _record(self, call, proceed):
+        # A shape in a kernel's arguments may come from raw arrays (plain ints); the numbers of
+        # gc.constant are the user's and never read as sizes (docs/function.md, "Unknown sizes").
+        shapes = call.kernel != "asarray"
+        args = tuple(self._template(arg, shapes=shapes) for arg in call.args)
+        if self.relaxation is not None:
+            self.relaxation.refuse_baked_size(call)
+            call.args = _plain_sizes(call.args)  # the kernel itself gets the stand-in sizes as ints
         raw = proceed()
-        args = self._template(call.args)
         if not _has_ref(args):
             return raw  # a constant: folded into this result
         if call.kernel == "to_numpy":
@@ -213,6 +237,8 @@ class Trace:
         # A trace run again for the same call (after creating variables) reuses the first run's
         # draws, so the random sequence advances once per call, as eagerly.
         raw = self._redraws.pop(0) if self._redraws else make()
+        if self.relaxation is not None and self.relaxation.has_unknown_size(raw.shape):
+            raise NeedsKnownSizes(f"{api}: random numbers of a shape with an unknown size")
         self.draws.append(raw)
         self.program.feeds.append((self._name(raw), make))
         return raw
@@ -220,6 +246,8 @@ class Trace:
     def check_at_every_call(self, check, tensors):
         """Record a host check of traced values, run again on each call's values; whether the
         values are abstract, so the check cannot run now."""
+        if self.relaxation is not None and any(type(a) is Size for a in getattr(check, "args", ())):
+            raise NeedsKnownSizes("a host check against an unknown size")
         refs = [self.ref(t._value) for t in tensors]
         if any(isinstance(r, Ref) for r in refs):
             self.program.add_check(check, refs, tensors[0]._backend)
@@ -255,8 +283,11 @@ class Trace:
     def created(self, variable):
         if not self._may_create:
             raise ValueError(CREATED_TWICE)
-        if self.abstract and self._lookup(variable._value) is not None:
+        name = self._lookup(variable._value)
+        if self.abstract and name is not None:
             raise NeedsConcreteValues("a variable's initial value is computed from traced values")
+        if self.relaxation is not None and name is not None and self.program.computes_from_inputs(name):
+            raise NeedsKnownSizes("a variable's initial value is computed from the stand-in inputs")
         self.new_variables.append(variable)
         self._originals[id(variable)] = (variable, variable._value)
 
@@ -264,6 +295,18 @@ class Trace:
         """Put every variable back as it was before the trace (one the trace created: as created)."""
         for variable, raw in self._originals.values():
             variable._value = raw
+
+    def size_guard(self, source, result):
+        """Note that the program holds only for calls where ``source`` (a Size comparison) is ``result``."""
+        if self.relaxation is not None:
+            self.program.size_guards[source] = result
+
+    def shape_of(self, tensor):
+        """``tensor``'s shape as gradcore code reads it here: unknown sizes of a traced value as Sizes."""
+        shape = tuple(tensor._value.shape)
+        if self.relaxation is None or id(tensor._value) not in self._names:
+            return shape  # a constant of the program has the sizes it has
+        return self.relaxation.shape(shape)
 
     # ---- host reads --------------------------------------------------------------------------------
 
@@ -295,7 +338,18 @@ class Trace:
 def _has_ref(template):
     if type(template) is list or type(template) is tuple:
         return any(_has_ref(item) for item in template)
-    return type(template) is Ref
+    return type(template) is Ref or type(template) is SizeRef
+
+
+def _plain_sizes(value):
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return kind([_plain_sizes(v) for v in value])
+    if kind is Size:
+        return int.__int__(value)
+    if kind is slice:
+        return slice(_plain_sizes(value.start), _plain_sizes(value.stop), _plain_sizes(value.step))
+    return value
 
 
 def _host_read_message(api, what, value):

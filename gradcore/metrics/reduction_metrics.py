@@ -64,7 +64,7 @@ class Mean(Metric):
         if sample_weight is not None:
             self.count.assign_add(reduce_sum(sample_weight))
         else:
-            self.count.assign_add(float(values.shape[0] if values.ndim else 1))
+            self.count.assign_add(values.shape[0] if values.ndim else 1)  # an int: may be an unknown size
 
     def result(self):
         return divide_no_nan(self.total, self.count)

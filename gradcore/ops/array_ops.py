@@ -17,7 +17,7 @@ from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.ops.indexing_ops import getitem
 from gradcore.ops.kernels import run_kernel
 from gradcore.ops.math_ops import equal, where
-from gradcore.ops.operands import normalize_single_axis, same_backend, shape_tuple
+from gradcore.ops.operands import dimension, normalize_single_axis, same_backend, shape_tuple
 from gradcore.ops.reduction_ops import reduce_sum
 from gradcore.ops.rules import unary_rule, unbroadcast
 
@@ -26,9 +26,19 @@ def _shape_tuple(api, shape):
     """``shape`` as a tuple of ints that may be negative (reshape's -1, tile's multiples: their ops
     check them in their own words); ``operands.shape_tuple`` is for the shape of a tensor to make."""
     try:
-        return tuple(operator.index(n) for n in (shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
+        return tuple(map(dimension, shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
     except TypeError:
         raise InvalidArgumentError(f"{api}: shape must be a sequence of ints, got {shape!r}") from None
+
+
+def shape(input, out_type=dtypes.int32, name=None):
+    """``tf.shape``: the shape of ``input`` as a 1-D integer tensor, read when the op runs, so inside
+    a gc.function it gives the sizes an ``input_signature``'s ``None`` leaves unknown (docs/function.md)."""
+    x = to_tensor(input, op_name="gc.shape")
+    dtype = dtypes.as_dtype(out_type)
+    if not dtype.is_integer:
+        raise DTypeError(f"gc.shape: out_type must be an integer dtype (int32 or int64), got {dtype.name}")
+    return run_kernel("gc.shape", x._backend, "asarray", dtype, x.shape, dtype, x.device)
 
 
 def reshape(tensor, shape, name=None):

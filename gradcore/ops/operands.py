@@ -12,6 +12,7 @@ import numpy as np
 
 from gradcore.engine import dtypes
 from gradcore.engine.convert import is_weak, to_tensor
+from gradcore.engine.sizes import Size
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import BackendError, DTypeError, InvalidArgumentError, ResourceExhaustedError, ShapeError
 from gradcore.ops.kernels import check_on_host
@@ -117,12 +118,17 @@ def normalize_single_axis(api, axis, ndim):
     return axis % ndim
 
 
+def dimension(n):
+    """``n`` as a size: an int, or a Size (an unknown size of a gc.function trace) kept as it is."""
+    return n if type(n) is Size else operator.index(n)
+
+
 def shape_tuple(api, shape):
     """``shape`` (an int, a sequence of ints or an integer Tensor) as a tuple of non-negative ints."""
     if isinstance(shape, int):
         shape = (shape,)
     try:
-        shape = tuple(operator.index(n) for n in (shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
+        shape = tuple(map(dimension, shape.numpy().tolist() if hasattr(shape, "numpy") else shape))
     except TypeError:
         raise InvalidArgumentError(f"{api}: shape must be an int or a sequence of ints, got {shape!r}") from None
     if any(n < 0 for n in shape):

@@ -22,6 +22,7 @@ import numpy as np
 
 from gradcore.engine import dtypes
 from gradcore.engine.convert import current_device
+from gradcore.engine.sizes import NeedsKnownSizes, Size
 from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.ops.kernels import host_values
 from gradcore.ops.operands import new_shape
@@ -123,7 +124,13 @@ def _check_integer_range(api, low, high, dtype):
 
 
 def _host_shape(api, shape, dtype):
-    """The shape of the draw, refused if its float64 host values cannot fit in host memory."""
+    """The shape of the draw, refused if its float64 host values cannot fit in host memory.
+
+    A shape with an unknown size of a gc.function trace is refused before anything is drawn, so
+    the trace made for the call's own shape draws what the eager program would.
+    """
+    if any(type(n) is Size for n in (shape if isinstance(shape, (list, tuple)) else ())):
+        raise NeedsKnownSizes(f"{api}: random numbers of a shape with an unknown size")
     return new_shape(api, shape, dtype, plugins.get_backend(), "cpu", itemsize=8)
 
 

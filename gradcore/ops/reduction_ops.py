@@ -101,7 +101,7 @@ def _sum_grad(op, dy):
 
 @RegisterGradient("Mean")
 def _mean_grad(op, dy):
-    return divide(_expand_back(op, dy), float(_count(op)))
+    return divide(_expand_back(op, dy), _count(op))  # an int: an unknown size stays one (docs/function.md)
 
 
 @RegisterGradient("Max")
