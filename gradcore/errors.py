@@ -37,3 +37,11 @@ class ResourceExhaustedError(GradcoreError, MemoryError):
 
 class OperatorNotAllowedInGraphError(GradcoreError, TypeError):
     """A traced tensor's value was asked for inside ``gc.function``, where it is not known yet (TF's name)."""
+
+
+class NotFoundError(GradcoreError, FileNotFoundError):
+    """A checkpoint, file or other named thing does not exist (TensorFlow's name)."""
+
+
+class DataLossError(GradcoreError, OSError):
+    """A file's contents are truncated, corrupted or tampered with (TensorFlow's name)."""

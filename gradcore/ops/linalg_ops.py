@@ -31,9 +31,11 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     check_kind(api, a, NUMERIC)
     for label, t in (("a", a), ("b", b)):
         _check_matrix(api, label, t)
-    shapes = f"{_described('a', a, transpose_a or adjoint_a)}, {_described('b', b, transpose_b or adjoint_b)}"
+    given = a, b  # as the caller gave them, for the message
     a, b = _transposed(api, "a", a, transpose_a, adjoint_a), _transposed(api, "b", b, transpose_b, adjoint_b)
     if a.shape[-1] != b.shape[-2]:
+        shapes = (f"{_described('a', given[0], transpose_a or adjoint_a)}, "
+                  f"{_described('b', given[1], transpose_b or adjoint_b)}")
         raise ShapeError(
             f"{api}: inner dimensions do not match: {shapes}, so {a.shape[-1]} columns meet "
             f"{b.shape[-2]} rows; matmul needs a[..., m, k] and b[..., k, n]"

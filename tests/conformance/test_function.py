@@ -795,7 +795,7 @@ def test_every_layer_trains_the_same_from_one_trace_for_every_batch_size(name):
     eager_layer, traced_layer = build(), build()
     traced_step = gc.function(lambda x: step(traced_layer, x),
                               input_signature=[gc.TensorSpec([None] + shape[1:], gc.float32)])
-    for n in (shape[0], shape[0] + 1, shape[0] + 3, 1):
+    for n in (shape[0], shape[0] + 1, 1):
         x = batch(n)
         eager_y, eager_grads = step(eager_layer, x)
         traced_y, traced_grads = traced_step(x)
