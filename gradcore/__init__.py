@@ -127,6 +127,9 @@ from gradcore import autodiff, linalg, math, nn, random
 
 # ---- the Keras-style training toolkit ----
 from gradcore import data, debugging, initializers, layers, losses, metrics, optimizers, regularizers
+
+# ---- checkpoints and TensorBoard summaries ----
+from gradcore import summary, train
 from gradcore.layers.models import Model, Sequential
 
 __version__ = "0.1.0"

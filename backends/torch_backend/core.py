@@ -58,6 +58,10 @@ class CoreKernels:
         if isinstance(value, torch.Tensor):
             return value.to(device=device or value.device, dtype=target)
         array = np.asarray(value)
+        if array.dtype == dtypes.bfloat16.as_numpy_dtype and target is torch.bfloat16:
+            # Bit for bit, NaN payloads included (through float32 torch turns every NaN into 0xFFFF).
+            return torch.from_numpy(np.ascontiguousarray(array).view(np.int16).copy()).view(torch.bfloat16).to(
+                device or "cpu")
         if array.dtype.kind == "V" or array.dtype.name == "bfloat16":  # ml_dtypes: go through float32
             array = array.astype(np.float32)
         if array.dtype.kind in "fiub" and array.dtype.byteorder not in "=|":
@@ -66,8 +70,8 @@ class CoreKernels:
 
     def to_numpy(self, x):
         x = x.detach().cpu()
-        if x.dtype is torch.bfloat16:
-            return x.float().numpy().astype(dtypes.bfloat16.as_numpy_dtype)
+        if x.dtype is torch.bfloat16:  # bit for bit, as asarray
+            return x.contiguous().view(torch.int16).numpy().view(dtypes.bfloat16.as_numpy_dtype)
         return x.numpy()
 
     def dtype_of(self, x):

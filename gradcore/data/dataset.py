@@ -10,12 +10,12 @@ they become Tensors of the backend active at that moment.
 import numpy as np
 
 from gradcore.data import prefetch, sources, transforms
-from gradcore.data.elements import as_tensors, structure, to_host
+from gradcore.data.elements import structure, to_host
+from gradcore.data.iterator import DatasetIterator
 from gradcore.data.node import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from gradcore.engine import dtypes, nest
 from gradcore.engine.tensor import Tensor
 from gradcore.ops.creation_ops import constant
-from gradcore.plugin import discovery as plugins
 
 
 class Dataset:
@@ -89,9 +89,8 @@ class Dataset:
     # ---- iteration and size -------------------------------------------------------------
 
     def __iter__(self):
-        backend = plugins.get_backend()
-        for element in self._node.elements():
-            yield as_tensors(element, backend)
+        """A new pass over the elements; the iterator's position can be checkpointed (iterator.py)."""
+        return DatasetIterator(self._node)
 
     def as_numpy_iterator(self):
         """The elements with every Tensor replaced by a NumPy array."""

@@ -13,6 +13,7 @@ import numpy as np
 from gradcore.data.elements import as_tensors, call, host_or_tensor, stacked, structure
 from gradcore.data.node import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Node
 from gradcore.errors import InvalidArgumentError
+from gradcore.ops.random_ops import derived_seed
 from gradcore.plugin import discovery as plugins
 
 
@@ -43,15 +44,26 @@ class Shuffle(Transform):
     def __init__(self, input_node, buffer_size, seed, reshuffle_each_iteration):
         super().__init__(input_node)
         self._buffer_size = integer_argument("Dataset.shuffle: buffer_size", buffer_size, 1)
-        # Without a seed, draw one now: the dataset is then random, yet repeatable when asked not to reshuffle.
-        self._seed = np.random.SeedSequence().entropy if seed is None else operator.index(seed) % 2**64
+        # Without a seed: one derived from the global seed (random without one), drawn now, so the
+        # dataset is repeatable when asked not to reshuffle.
+        self._seed = derived_seed() if seed is None else operator.index(seed) % 2**64
         self._reshuffle = reshuffle_each_iteration
-        self._epochs = itertools.count()
+        self.epochs_started = 0  # the next epoch's order is drawn from (seed, epochs_started)
 
     def stream(self):
         rows, items = self._input.stream()
-        epoch = next(self._epochs) if self._reshuffle else 0
+        epoch = self.epochs_started if self._reshuffle else 0
+        self.epochs_started += 1
         return rows, _buffer_shuffled(items, self._buffer_size, np.random.default_rng([self._seed, epoch]))
+
+    @property
+    def seed(self):
+        return self._seed
+
+    @seed.setter
+    def seed(self, seed):
+        """Set by a restored iterator (gradcore/data/iterator.py): a seed drawn by another process."""
+        self._seed = int(seed)
 
 
 def _buffer_shuffled(items, buffer_size, rng):

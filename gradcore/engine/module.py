@@ -18,6 +18,7 @@ import functools
 import re
 import threading
 
+from gradcore.engine import tracking
 from gradcore.engine.variables import Variable
 
 
@@ -106,7 +107,18 @@ class Module:
 
         return method_in_name_scope
 
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if tracking.waiting:  # a checkpoint restore waits for children created later
+            tracking.child_added(self, name, value)
+
     # ---- tracking ------------------------------------------------------------------------
+
+    def _trackable_children(self):
+        """Attributes holding Variables, Modules, other trackables or containers of them, public
+        names first: a value reachable twice is saved under its first name (docs/checkpoints.md)."""
+        names = sorted(vars(self), key=lambda name: (name.startswith("_"), name))
+        return {name: vars(self)[name] for name in names if is_trackable(vars(self)[name])}
 
     @property
     def variables(self):
@@ -185,3 +197,14 @@ def _is_non_trainable_variable(value):
 
 def _is_module(value):
     return isinstance(value, Module)
+
+
+def is_trackable(value):
+    """Whether a checkpoint follows ``value``: a Variable, a trackable, or a container holding one."""
+    if isinstance(value, Variable) or (hasattr(value, "_trackable_children") and not isinstance(value, type)):
+        return True
+    if isinstance(value, dict):
+        return any(is_trackable(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_trackable(v) for v in value)
+    return False

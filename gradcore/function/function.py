@@ -188,11 +188,14 @@ class Function:
 
     def _trace_concrete(self, key, args, kwargs, dry, draws=()):
         trace, result, program = self._trace_program(args, kwargs, draws=draws)
-        if dry or trace.abstract:
+        # An abstract trace computed no values, and one with host effects ran none of them: the
+        # program gives this call's results then.
+        from_program = trace.abstract or trace.has_effects
+        if dry or from_program:
             trace.restore_variables()
         concrete = self._concrete[key] = ConcreteFunction(program, self._jit_compile, self.__name__)
-        if trace.abstract and not dry:
-            return concrete.call(args, kwargs, trace.draws)  # an abstract trace computed no values
+        if from_program and not dry:
+            return concrete.call(args, kwargs, trace.draws)
         return result
 
     def _trace_program(self, args, kwargs, relaxation=None, draws=()):

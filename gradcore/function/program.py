@@ -161,6 +161,11 @@ class _Cond:
         names = [f"b{self.out[0]}_{side}" for side in ("then", "else")]
         for block, name in zip(self.blocks, names):
             block.emit_function(name, writer, lines, indent, checked)
+        if _checks_run_inline(self, checked):
+            # A branch's host checks must see only the taken branch: a plain Python if (a backend's
+            # structured cond, jax.lax.cond, would trace both branches and run both checks).
+            lines.append(f"{indent}({_targets(self.out)}) = ({names[0]} if a{self.pred.name} else {names[1]})()")
+            return
         choose = writer.constant(self.backend.if_then_else)
         lines.append(f"{indent}({_targets(self.out)}) = {choose}(a{self.pred.name}, {names[0]}, {names[1]})")
 
@@ -188,9 +193,21 @@ class _While:
         names = [f"w{self.out[0]}_{part}" for part in ("cond", "body")]
         for block, name, single in zip(self.blocks, names, (True, False)):
             block.emit_function(name, writer, lines, indent, checked, single)
+        if _checks_run_inline(self, checked):  # as in _Cond: the checks of the iterations that run
+            state, count = f"w{self.out[0]}_state", f"w{self.out[0]}_count"
+            lines.append(f"{indent}{state}, {count} = ({writer.tuple(self.initial)}), 0")
+            lines.append(f"{indent}while ({self.limit!r} is None or {count} < {self.limit!r}) and {names[0]}(*{state}):")
+            lines.append(f"{indent}    {state}, {count} = {names[1]}(*{state}), {count} + 1")
+            lines.append(f"{indent}({_targets(self.out)}) = {state}")
+            return
         loop = writer.constant(self.backend.while_loop)
         lines.append(f"{indent}({_targets(self.out)}) = {loop}({names[0]}, {names[1]}, "
                      f"({writer.tuple(self.initial)}), {self.limit!r})")
+
+
+def _checks_run_inline(step, checked):
+    """Whether a branch or loop step holds host checks that run where they were traced."""
+    return checked is None and any(block.has_checks() for block in step.blocks)
 
 
 def _targets(names):
@@ -288,7 +305,7 @@ class Program:
         for step in self.main.steps:
             step.emit(writer, lines, "    ", checked)
         outputs, writes = self._results()
-        deferred = "".join(c + ", " for c in checked or ())
+        deferred = "".join(c + ", " for c in checked or () if c)  # a check of no values returns none
         lines.append(f"    return ({writer.tuple(outputs)}), ({writer.tuple(writes)}), ({deferred})")
         return "\n".join(lines) + "\n", writer.globals
 

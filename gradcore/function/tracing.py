@@ -13,8 +13,8 @@ Only the program may use the traced values: asking for one on the host (``bool``
 is ever baked into the program used by the next (docs/function.md, "Tracing").
 
 Values are known by the identity of their raw arrays; the trace keeps each one alive so an
-identity is never reused while it runs. Two roles never share one array object: an input
-passed twice, or a variable whose slot holds an input's array, gets its own copy first.
+identity is never reused while it runs. Two roles never share one array object: every input
+is traced on a copy of its own, and a variable whose array something else holds gets one too.
 """
 
 import contextlib
@@ -57,6 +57,7 @@ class Trace:
         self._originals = {}  # id(variable) -> (variable, its raw array before the trace)
         self.new_variables = []
         self.abstract = False  # traced on values without data (Backend.trace_abstractly)
+        self.has_effects = False  # recorded host effects: only the program runs them
 
     # ---- running ----------------------------------------------------------------------------
 
@@ -132,10 +133,10 @@ class Trace:
         return backend.copy(raw)
 
     def placeholder(self, tensor):
-        """The tensor the traced function gets for input ``tensor``: its value, named as an input."""
-        raw = tensor._value
-        if id(raw) in self._names or id(raw) in self._slots:
-            raw = self._own_copy(raw, tensor._backend)
+        """The tensor the traced function gets for input ``tensor``: a copy of its value, named as an
+        input. Always a copy: the caller's array may also be a constant the function uses (gradcore
+        shares the arrays of small Python numbers), and the two must not be one value of the program."""
+        raw = self._own_copy(tensor._value, tensor._backend)
         name = self._name(raw)
         if self.relaxation is not None and self.program.size_source is None:
             axis = self.relaxation.first_unknown_axis(len(self.program.inputs))
@@ -254,6 +255,13 @@ class Trace:
             return self.abstract
         return False
 
+    def effect_at_every_call(self, effect, tensors):
+        """Record a host effect, run by the program at every call on that call's values (constants
+        too); the trace itself runs none, so the first call's results come from the program."""
+        backend = tensors[0]._backend if tensors else self.program.backend
+        self.program.add_check(effect, [self.ref(t._value) for t in tensors], backend)
+        self.has_effects = True
+
     # ---- variables -------------------------------------------------------------------------------
 
     def _start_variables(self):
@@ -290,6 +298,14 @@ class Trace:
             raise NeedsKnownSizes("a variable's initial value is computed from the stand-in inputs")
         self.new_variables.append(variable)
         self._originals[id(variable)] = (variable, variable._value)
+
+    def initialize_created(self, variable, array):
+        """Give ``variable``, created in this trace, the initial value ``array`` (a checkpoint's,
+        restored as the variable appears): its value before the program runs, not a write of it."""
+        variable._value = call_kernel("gc.train.Checkpoint.restore", variable._backend, "asarray", array,
+                                      variable._dtype, variable._backend.device_of(variable._value))
+        if id(variable) in self._originals:
+            self._originals[id(variable)] = (variable, variable._value)
 
     def restore_variables(self):
         """Put every variable back as it was before the trace (one the trace created: as created)."""

@@ -125,6 +125,13 @@ class Dropout(Layer):
         keep = greater_equal(uniform(shape, seed=seed), self.rate)
         return multiply(inputs, cast(keep, inputs.dtype) * (1.0 / (1.0 - self.rate)))
 
+    def _trackable_state(self):
+        """The count of masks drawn: a resumed run draws the masks an uninterrupted one would."""
+        return {"masks_drawn": np.asarray(self._masks_drawn, dtype=np.int64)}
+
+    def _restore_trackable_state(self, name, value):
+        self._masks_drawn = int(value)
+
     def _next_mask_seed(self):
         sequence = np.random.SeedSequence([self.seed % 2**64, self._masks_drawn])
         self._masks_drawn += 1

@@ -5,6 +5,7 @@ is a layer that holds layers, plus ``layers``, ``build`` and ``summary``.
 """
 
 import math
+import os
 
 from gradcore.layers.base import Layer
 
@@ -47,6 +48,27 @@ class Model(Layer):
             return super()._build_for(inputs)
         # Nothing to create before the first call: the sublayers build themselves during it.
         self.built = True
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write the model's weights (and its layers' state) to ``filepath`` in gradcore's checkpoint
+        format (``filepath.index`` and ``filepath.data-00000-of-00001``; docs/checkpoints.md)."""
+        from gradcore.train.checkpoint import Checkpoint
+        from gradcore.train.format import checkpoint_exists
+
+        if not overwrite and checkpoint_exists(os.fspath(filepath)):
+            raise FileExistsError(f"{self.name}.save_weights: {filepath} exists and overwrite=False")
+        return Checkpoint(root=self).write(filepath)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Restore weights written by ``save_weights``; weights not built yet are restored when built.
+
+        Returns the load status (``assert_consumed()`` ... as ``gc.train.Checkpoint.restore``).
+        """
+        from gradcore.train.checkpoint import Checkpoint
+
+        if skip_mismatch:
+            raise NotImplementedError(f"{self.name}.load_weights: skip_mismatch=True is not supported")
+        return Checkpoint(root=self).read(filepath)
 
     def summary(self, print_fn=print):
         """Print each layer's name, class and number of parameters, then the totals, as Keras (without output shapes)."""

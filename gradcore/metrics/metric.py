@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from gradcore.engine import dtypes
+from gradcore.engine import dtypes, tracking
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import paused
 from gradcore.engine.variables import Variable
@@ -55,7 +55,12 @@ class Metric:
         initial = starts[initializer](shape, dtype) if initializer in starts else initializer(shape, dtype)
         variable = Variable(initial, trainable=False, name=name, dtype=dtype)
         self._variables.append(variable)
+        if tracking.waiting:  # a checkpoint restore may wait for it (docs/checkpoints.md)
+            tracking.child_added(self._variables, str(len(self._variables) - 1), variable)
         return variable
+
+    def _trackable_children(self):
+        return {"variables": self._variables}
 
     add_weight = add_variable  # Keras 3 has both names
 

@@ -105,6 +105,16 @@ def check_on_host(check, *tensors):
     check(*(np.asarray(t._backend.to_numpy(t._value)) for t in tensors))
 
 
+def run_on_host(effect, *tensors):
+    """Call ``effect(*values)`` on the tensors' values as NumPy arrays, for what it does on the host
+    (a summary, a checkpoint write). Inside ``gc.function`` it runs at every call of the function,
+    on that call's values, and never while tracing (docs/function.md, "Host effects")."""
+    if state.tracer is not None:
+        state.tracer.effect_at_every_call(effect, tensors)
+        return
+    effect(*(np.asarray(t._backend.to_numpy(t._value)) for t in tensors))
+
+
 def host_values(api, backend, dtype, device, draw):
     """A tensor of the NumPy values ``draw()`` makes on the host (random numbers), moved to ``backend``.
 

@@ -44,10 +44,66 @@ def _generator(seed):
 _global_generator = np.random.Generator(np.random.Philox())  # OS entropy until set_seed
 
 
+_global_seed = None  # the last set_seed's, for seeds derived from it
+_seeds_derived = 0
+
+
 def set_seed(seed):
     """Restart the global generator that ops with ``seed=None`` draw from, as ``tf.random.set_seed``."""
-    global _global_generator
+    global _global_generator, _global_seed, _seeds_derived
     _global_generator = _generator(seed)
+    _global_seed, _seeds_derived = operator.index(seed) % 2**64, 0
+
+
+def derived_seed():
+    """A seed for something given none that draws its own numbers (``Dataset.shuffle``): after
+    ``set_seed``, the next of a sequence fixed by the global seed, so every run of a seeded program
+    gets the same ones, as TensorFlow derives op seeds; before it, fresh entropy. The global
+    generator's own numbers are left alone."""
+    global _seeds_derived
+    if _global_seed is None:
+        return np.random.SeedSequence().entropy % 2**64
+    _seeds_derived += 1
+    return int(np.random.SeedSequence([_global_seed, _seeds_derived]).generate_state(1, np.uint64)[0])
+
+
+class GlobalGenerator:
+    """A handle on the generator ops with ``seed=None`` draw from (``set_seed`` restarts it).
+
+    Trackable: a checkpoint holding it saves the generator's position, so a resumed run draws
+    the numbers an uninterrupted one would (docs/checkpoints.md, "Exact resume").
+    """
+
+    def _trackable_children(self):
+        return {}
+
+    def _trackable_state(self):
+        # Philox: a counter, a key and a buffer of draws, uint64 words kept as int64 bits (a checkpoint
+        # holds gradcore's dtypes only).
+        state = _global_generator.bit_generator.state
+        words = {"counter": state["state"]["counter"], "key": state["state"]["key"], "buffer": state["buffer"],
+                 "position": [state["buffer_pos"], state["has_uint32"], state["uinteger"]]}
+        return {name: np.asarray(value, np.uint64).view(np.int64) for name, value in words.items()}
+
+    def _restore_trackable_state(self, name, value):
+        value = np.asarray(value, np.int64).view(np.uint64)
+        generator = _global_generator.bit_generator
+        state = generator.state
+        if name == "position":
+            state["buffer_pos"], state["has_uint32"], state["uinteger"] = (int(v) for v in value)
+        elif name == "buffer":
+            state["buffer"] = value
+        else:
+            state["state"][name] = value
+        generator.state = state
+
+
+_global_handle = GlobalGenerator()
+
+
+def get_global_generator():
+    """The global generator's handle (``tf.random.get_global_generator``): put it in a checkpoint."""
+    return _global_handle
 
 
 def _source(seed):

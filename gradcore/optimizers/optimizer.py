@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from gradcore import initializers
-from gradcore.engine import dtypes
+from gradcore.engine import dtypes, tracking
 from gradcore.engine.convert import convert_to_tensor, device
 from gradcore.engine.recording import paused
 from gradcore.engine.tensor import Tensor
@@ -174,7 +174,14 @@ class Optimizer:
 
     def _track(self, variable):
         self._variables.append(variable)
+        if tracking.waiting:  # a checkpoint restore may wait for this slot (docs/checkpoints.md)
+            tracking.child_added(self._variables, str(len(self._variables) - 1), variable)
         return variable
+
+    def _trackable_children(self):
+        """Every optimizer variable in creation order: the iteration count, a variable learning
+        rate, then the slots as ``build`` made them (the same program makes them in the same order)."""
+        return {"variables": self._variables}
 
     # ---- building ---------------------------------------------------------------------------
 

@@ -821,3 +821,28 @@ def test_a_program_that_fails_on_the_backend_raises_a_gradcore_error(monkeypatch
     monkeypatch.setattr(concrete, "_run", out_of_memory)
     with pytest.raises(gc.ResourceExhaustedError, match="gc.function"):
         f(x)
+
+
+def test_an_input_equal_to_a_constant_of_the_function_stays_an_input():
+    """An input made from a Python number (whose array gradcore may share with the same number used
+    as a constant inside) is still read at every call: k + 1 in the body is not k + i."""
+    params = vector(1.0, 2.0)
+
+    @gc.function
+    def f(x, i):
+        body = lambda k, acc: (k + 1, acc + gc.gather(params, i) * x)
+        return gc.while_loop(lambda k, acc: k < 3, body, (gc.constant(0), gc.constant(0.0)))[1]
+
+    close(f(gc.constant(2.0), gc.constant(1)), 12.0)
+    close(f(gc.constant(1.0), gc.constant(0)), 3.0)
+
+
+def test_a_host_check_in_the_branch_not_taken_does_not_run():
+    """TF: only the taken branch of tf.cond runs; an index that would be out of range in the other
+    branch is no error."""
+    params = vector(1.0, 2.0)
+    f = gc.function(lambda x, i: gc.cond(x > 0, lambda: gc.gather(params, i), lambda: x))
+    close(f(gc.constant(1.0), gc.constant(1)), 2.0)
+    close(f(gc.constant(-1.0), gc.constant(5)), -1.0)
+    with pytest.raises(gc.InvalidArgumentError):
+        f(gc.constant(1.0), gc.constant(5))
