@@ -11,6 +11,10 @@ gives the same loss curve on every backend, up to float32 rounding
 (tests/unit/test_demo.py checks it).
 """
 
+import contextlib
+import itertools
+import json
+import os
 import time
 from dataclasses import dataclass
 
@@ -86,6 +90,8 @@ class Trainer:
         self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
         self.train_loss.update_state(loss)
         self.train_accuracy.update_state(y, logits)
+        # Written at every step when a summary writer is the default (a run directory), else nothing.
+        gc.summary.scalar("gradient_global_norm", gc.linalg.global_norm(grads), step=self.optimizer.iterations)
 
     def test_step(self, x, y):
         logits = self.model(x, training=False)
@@ -106,6 +112,14 @@ class Trainer:
             self.test_step(x, y)
         return {metric.name: float(metric.result().numpy()) for metric in self.metrics}
 
+    def write_summaries(self, epoch, values):
+        """The epoch's metrics, learning rate and weight histograms, at step ``epoch``."""
+        for name, value in values.items():
+            gc.summary.scalar(f"epoch/{name}", value, step=epoch)
+        gc.summary.scalar("epoch/learning_rate", self.optimizer.learning_rate, step=epoch)
+        for variable in self.model.trainable_variables:
+            gc.summary.histogram(f"weights/{variable.name.split(':')[0]}", variable, step=epoch)
+
 
 @dataclass
 class Result:
@@ -118,12 +132,16 @@ class Result:
         return self.history[-1]["val_accuracy"] if self.history else 0.0
 
 
-def run(epochs=EPOCHS, seed=0, backend=None, limit=None, echo=print, progress_file=None, eager=False):
+def run(epochs=EPOCHS, seed=0, backend=None, limit=None, echo=print, progress_file=None, eager=False,
+        run_dir=None):
     """Train on ``backend`` (default: the current one) and return a ``Result``.
 
     ``eager`` runs the steps op by op instead of under ``gc.function``.
     ``echo`` gets one summary line per epoch; the progress bar goes to ``progress_file``
     (stderr by default). The clock starts once the data are loaded.
+    ``run_dir`` (a directory) receives a checkpoint after every epoch and TensorBoard
+    summaries; a run directory that holds checkpoints already is resumed where it stopped
+    (the seed and data must be the run's own: ``resume`` reads them from the directory).
     """
     (x_train, y_train), (x_val, y_val) = load_digits_split(seed, limit)
     with gc.backend_scope(backend or gc.get_backend().name) as chosen:
@@ -131,12 +149,70 @@ def run(epochs=EPOCHS, seed=0, backend=None, limit=None, echo=print, progress_fi
         gc.random.set_seed(seed)  # before the model: its initializers draw from the global generator
         train_data = gc.data.Dataset.from_tensor_slices((x_train, y_train))
         train_data = train_data.shuffle(len(x_train), seed=seed).batch(BATCH_SIZE)
-        schedule = gc.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=epochs * len(train_data))
+        steps_per_epoch = len(train_data)
+        schedule = gc.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=epochs * steps_per_epoch)
         trainer = Trainer(build_model(), gc.optimizers.Adam(schedule), eager=eager)
         val_data = gc.data.Dataset.from_tensor_slices((x_val, y_val)).batch(VALIDATION_BATCH_SIZE)
+        batches = iter(train_data.repeat())  # one iterator for the run: its position is checkpointed
+        run = _RunDirectory(run_dir, trainer, batches) if run_dir is not None else None
+        first_epoch = 1 if run is None else run.restore(echo) + 1
         history = []
-        for epoch in range(1, epochs + 1):
-            with progress(train_data, desc=f"epoch {epoch}/{epochs}", file=progress_file, unit="batch") as bar:
+        for epoch in range(first_epoch, epochs + 1):
+            epoch_batches = itertools.islice(batches, steps_per_epoch)
+            with progress(epoch_batches, total=steps_per_epoch, desc=f"epoch {epoch}/{epochs}",
+                          file=progress_file, unit="batch") as bar, _summaries_to(run):
                 history.append(trainer.epoch(bar, val_data))
+            if run is not None:
+                run.end_epoch(epoch, history[-1])
             echo(f"epoch {epoch}/{epochs}: " + " ".join(f"{k}={v:.4f}" for k, v in history[-1].items()))
         return Result(chosen.name, history, time.perf_counter() - start)
+
+
+def write_run_settings(run_dir, seed, epochs):
+    """Note the run's seed and epochs in ``run_dir/demo.json``, for ``--resume``."""
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, "demo.json"), "w", encoding="utf-8") as file:
+        json.dump({"seed": seed, "epochs": epochs}, file)
+
+
+def read_run_settings(run_dir, seed, epochs):
+    """The seed and epochs a run directory was started with (else those given)."""
+    try:
+        with open(os.path.join(run_dir, "demo.json"), encoding="utf-8") as file:
+            settings = json.load(file)
+    except FileNotFoundError:
+        return seed, epochs
+    return int(settings["seed"]), int(settings["epochs"])
+
+
+def _summaries_to(run):
+    return contextlib.nullcontext() if run is None else run.writer.as_default()
+
+
+class _RunDirectory:
+    """A run's checkpoints (``run_dir/checkpoints``) and TensorBoard summaries (``run_dir``)."""
+
+    def __init__(self, run_dir, trainer, batches):
+        self.trainer = trainer
+        self.epoch = gc.Variable(0, dtype=gc.int64, trainable=False, name="epoch")
+        checkpoint = gc.train.Checkpoint(model=trainer.model, optimizer=trainer.optimizer, data=batches,
+                                         epoch=self.epoch, rng=gc.random.get_global_generator())
+        self.manager = gc.train.CheckpointManager(checkpoint, os.path.join(run_dir, "checkpoints"), max_to_keep=3)
+        self.writer = gc.summary.create_file_writer(run_dir)
+        self.trainer.model(gc.zeros([1, 8, 8, 1]))  # built before a restore: its weights come from it
+
+    def restore(self, echo):
+        """Restore the newest checkpoint, if any; the last epoch it finished (0 for a new run)."""
+        latest = self.manager.latest_checkpoint
+        if latest is None:
+            return 0
+        self.manager.checkpoint.restore(latest).assert_existing_objects_matched()
+        done = int(self.epoch.numpy())
+        echo(f"resumed from {latest} after epoch {done}")
+        return done
+
+    def end_epoch(self, epoch, values):
+        self.epoch.assign(epoch)
+        with self.writer.as_default():
+            self.trainer.write_summaries(epoch, values)
+        self.manager.save()

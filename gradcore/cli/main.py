@@ -9,12 +9,13 @@ gradcore never does; a backend that fails to load is reported, not raised.
 """
 
 import os
+import time
 
 import click
 
 from gradcore import __version__
 from gradcore.cli import demo as digits_demo  # the name demo is the command's
-from gradcore.errors import BackendUnavailableError
+from gradcore.errors import BackendUnavailableError, GradcoreError
 from gradcore.plugin import discovery as plugins
 
 COLUMNS = ("backend", "origin", "version", "status", "devices")
@@ -75,14 +76,33 @@ def info():
               help=f"Exit with status 1 if the final validation accuracy is below FRACTION "
                    f"(given bare: {digits_demo.TARGET_ACCURACY}).")
 @click.option("--eager", is_flag=True, help="Run train_step and test_step op by op, without gc.function.")
-def demo(epochs, seed, backend, require_accuracy, eager):
-    """Train a small CNN on scikit-learn's 8x8 digits with a custom training loop."""
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the run's checkpoints and TensorBoard summaries go [default: runs/digits-<time>].")
+@click.option("--resume", "resume_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Continue the run in this directory where it stopped (its seed and epochs).")
+def demo(epochs, seed, backend, require_accuracy, eager, run_dir, resume_dir):
+    """Train a small CNN on scikit-learn's 8x8 digits with a custom training loop.
+
+    After every epoch it saves a checkpoint and writes TensorBoard summaries to the run
+    directory; `gradcore demo --resume DIR` continues a run that stopped.
+    """
+    if resume_dir is not None:
+        run_dir = resume_dir
+        seed, epochs = digits_demo.read_run_settings(run_dir, seed, epochs)
+    elif run_dir is None:
+        run_dir = os.path.join("runs", time.strftime("digits-%Y%m%d-%H%M%S"))
     try:
-        result = digits_demo.run(epochs=epochs, seed=seed, backend=backend, echo=click.echo, eager=eager)
-    except (BackendUnavailableError, ImportError) as exc:
+        digits_demo.write_run_settings(run_dir, seed, epochs)
+        result = digits_demo.run(epochs=epochs, seed=seed, backend=backend, echo=click.echo, eager=eager,
+                                 run_dir=run_dir)
+    except (BackendUnavailableError, ImportError, GradcoreError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"validation accuracy {result.val_accuracy:.2%} after {epochs} epochs "
-               f"in {result.seconds:.1f} s on the {result.backend} backend")
+    if result.history:
+        click.echo(f"validation accuracy {result.val_accuracy:.2%} after {epochs} epochs "
+                   f"in {result.seconds:.1f} s on the {result.backend} backend")
+    else:
+        click.echo(f"the run in {run_dir} has finished its {epochs} epochs")
+    click.echo(f"checkpoints and summaries in {run_dir}: tensorboard --logdir {run_dir}")
     if require_accuracy is not None and result.val_accuracy < require_accuracy:
         click.echo(f"below the required {require_accuracy:.2%}", err=True)
         raise SystemExit(1)

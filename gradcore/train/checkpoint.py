@@ -147,6 +147,4 @@ def _backend_name(values):
 def _write(file_prefix, arrays, backend):
     from gradcore.train.format import write_checkpoint
 
-    directory = os.path.dirname(os.path.abspath(file_prefix))
-    os.makedirs(directory, exist_ok=True)
     write_checkpoint(file_prefix, arrays, {"backend": backend})

@@ -17,6 +17,12 @@ pytest.importorskip("sklearn")
 ON_NUMPY = os.environ.get("GRADCORE_BACKEND", "numpy") == "numpy"
 
 
+@pytest.fixture(autouse=True)
+def _in_a_scratch_directory(tmp_path, monkeypatch):
+    """The CLI writes its run directory under ./runs: here, never into the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 def quiet_run(backend, epochs=2, limit=320, eager=False):
     """The seeded demo on ``limit`` examples (10 batches an epoch), printing nothing."""
     return demo.run(epochs=epochs, seed=0, backend=backend, limit=limit, echo=lambda line: None,
@@ -28,13 +34,16 @@ def losses(result):
 
 
 @pytest.mark.skipif(not ON_NUMPY, reason="a full run is a numpy-backend claim; one env is enough")
-def test_the_full_demo_reaches_the_target_accuracy():
-    result = CliRunner().invoke(main, ["demo", "--backend", "numpy", "--require-accuracy"])
+def test_the_full_demo_reaches_the_target_accuracy(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--backend", "numpy", "--require-accuracy",
+                                       "--run-dir", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len([line for line in lines if line.startswith("epoch ")]) == demo.EPOCHS
-    assert lines[-1].startswith("validation accuracy ") and lines[-1].endswith("on the numpy backend"), lines[-1]
-    accuracy = float(lines[-1].split()[2].rstrip("%")) / 100
+    final = lines[-2]
+    assert final.startswith("validation accuracy ") and final.endswith("on the numpy backend"), final
+    assert lines[-1] == f"checkpoints and summaries in {tmp_path / 'run'}: tensorboard --logdir {tmp_path / 'run'}"
+    accuracy = float(final.split()[2].rstrip("%")) / 100
     assert accuracy >= demo.TARGET_ACCURACY
 
 
@@ -91,3 +100,37 @@ def test_without_scikit_learn_it_says_what_to_install(monkeypatch):
     result = CliRunner().invoke(main, ["demo", "--epochs", "1"])
     assert result.exit_code == 1
     assert "pip install 'gradcore[demo]'" in result.output
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
+    """A run stopped after its first epoch's checkpoint, resumed from its directory, gives the
+    epochs an uninterrupted run gives, exactly (docs/checkpoints.md, "Exact resume")."""
+    def stop_after_first_epoch(line):
+        raise _Stop(line)
+
+    whole = demo.run(epochs=3, seed=0, limit=160, echo=lambda line: None, progress_file=io.StringIO(),
+                     run_dir=str(tmp_path / "whole"))
+    with pytest.raises(_Stop):
+        demo.run(epochs=3, seed=0, limit=160, echo=stop_after_first_epoch, progress_file=io.StringIO(),
+                 run_dir=str(tmp_path / "stopped"))
+    lines = []
+    resumed = demo.run(epochs=3, seed=0, limit=160, echo=lines.append, progress_file=io.StringIO(),
+                       run_dir=str(tmp_path / "stopped"))
+    assert lines[0].startswith("resumed from ") and lines[0].endswith("after epoch 1")
+    assert resumed.history == whole.history[1:]
+
+
+def test_the_cli_resumes_a_run_directory_with_its_own_settings(tmp_path):
+    """`gradcore demo --resume DIR` takes the seed and epochs the run started with."""
+    run_dir = tmp_path / "run"
+    demo.write_run_settings(str(run_dir), seed=3, epochs=1)
+    assert demo.read_run_settings(str(run_dir), seed=0, epochs=10) == (3, 1)
+    result = CliRunner().invoke(main, ["demo", "--backend", "numpy", "--resume", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert "epoch 1/1" in result.stdout
+    again = CliRunner().invoke(main, ["demo", "--backend", "numpy", "--resume", str(run_dir)])
+    assert again.exit_code == 0 and "has finished its 1 epochs" in again.stdout, again.output

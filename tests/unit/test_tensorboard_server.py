@@ -98,8 +98,10 @@ def poll_json(base, path, ready, deadline, server, log_path):
     raise AssertionError(f"tensorboard gave no answer to {path} in time (last: {last!r}):\n{log_path.read_text()}")
 
 
-def assert_server_shows_scalars(logdir, run, tag, steps, values, tmp_path, deadline):
-    """Serve ``logdir``; ``/data/plugin/scalars/scalars`` must give (step, value) rows for ``run``/``tag``."""
+def assert_server_shows_scalars(logdir, run, tag, steps, values, tmp_path, deadline,
+                                plugins=("scalars", "histograms", "images", "text")):
+    """Serve ``logdir``; ``/data/plugin/scalars/scalars`` must give (step, value) rows for ``run``/``tag``;
+    returns the run's tags under each of ``plugins``."""
     log_path = tmp_path / "tensorboard.log"
     query = urllib.parse.urlencode({"run": run, "tag": tag})
     with tensorboard_server(logdir, log_path) as (base, server):
@@ -110,7 +112,7 @@ def assert_server_shows_scalars(logdir, run, tag, steps, values, tmp_path, deadl
         np.testing.assert_allclose([row[2] for row in rows], values, rtol=1e-6)
         tags = {plugin: poll_json(base, f"/data/plugin/{plugin}/tags", lambda answer: run in answer,
                                   deadline, server, log_path)[run]
-                for plugin in ("scalars", "histograms", "images", "text")}
+                for plugin in plugins}
         return tags
 
 
@@ -124,3 +126,21 @@ def test_tensorboard_serves_the_loss_curve_gc_summary_wrote(tmp_path):
     assert set(tags["histograms"]) == {"weights"}
     assert set(tags["images"]) == {"samples"}
     assert set(tags["text"]) == {"notes"}
+
+
+def test_tensorboard_serves_the_demos_loss_curve(tmp_path):
+    """`gradcore demo`'s run directory, served by TensorBoard: its epoch loss curve, the learning rate
+    and gradient norm scalars, and the weight histograms (docs/checkpoints.md, README)."""
+    import io
+
+    from gradcore.cli import demo
+
+    deadline = time.monotonic() + TEST_DEADLINE_SECONDS
+    logdir = tmp_path / "runs"
+    result = demo.run(epochs=2, seed=0, limit=160, echo=lambda line: None, progress_file=io.StringIO(),
+                      run_dir=str(logdir / "digits"))
+    losses = [np.float32(epoch["loss"]) for epoch in result.history]
+    tags = assert_server_shows_scalars(logdir, "digits", "epoch/loss", [1, 2], losses, tmp_path, deadline,
+                                       plugins=("scalars", "histograms"))
+    assert {"epoch/val_accuracy", "epoch/learning_rate", "gradient_global_norm"} <= set(tags["scalars"])
+    assert any(tag.startswith("weights/") for tag in tags["histograms"])
