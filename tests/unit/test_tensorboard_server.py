@@ -137,8 +137,8 @@ def test_tensorboard_serves_the_demos_loss_curve(tmp_path):
 
     deadline = time.monotonic() + TEST_DEADLINE_SECONDS
     logdir = tmp_path / "runs"
-    result = demo.run(epochs=2, seed=0, limit=160, echo=lambda line: None, progress_file=io.StringIO(),
-                      run_dir=str(logdir / "digits"))
+    result = demo.run(epochs=2, seed=0, limit=160, backend="numpy", echo=lambda line: None,
+                      progress_file=io.StringIO(), run_dir=str(logdir / "digits"))
     losses = [np.float32(epoch["loss"]) for epoch in result.history]
     tags = assert_server_shows_scalars(logdir, "digits", "epoch/loss", [1, 2], losses, tmp_path, deadline,
                                        plugins=("scalars", "histograms"))
