@@ -372,3 +372,20 @@ def test_a_checkpoint_moves_between_backends_bit_for_bit(tmp_path, writer):
                 got = variable.numpy()
                 assert got.dtype == values[name].dtype
                 assert got.tobytes() == values[name].tobytes(), (source, target, name)
+
+
+def test_a_corrupted_checkpoint_is_refused_before_any_variable_changes(tmp_path):
+    """A flipped byte in the data file is a DataLossError naming the file; the variables keep their values."""
+    a, b = gc.Variable([1.0, 2.0]), gc.Variable([3.0, 4.0])
+    path = gc.train.Checkpoint(a=a, b=b).save(tmp_path / "ckpt")
+    data = checkpoint_format.data_path(path)
+    raw = bytearray(open(data, "rb").read())
+    raw[-1] ^= 0xFF  # the last byte of the last array
+    with open(data, "wb") as file:
+        file.write(raw)
+    a.assign([9.0, 9.0])
+    b.assign([9.0, 9.0])
+    with pytest.raises(gc.errors.DataLossError, match="data-00000-of-00001"):
+        gc.train.Checkpoint(a=a, b=b).restore(path)
+    np.testing.assert_array_equal(a.numpy(), [9.0, 9.0])
+    np.testing.assert_array_equal(b.numpy(), [9.0, 9.0])

@@ -738,29 +738,32 @@ LAYERS = {
 }
 
 
+def _built(make, x):
+    """A layer made and built on ``x`` with the global seed 1, so two of them start the same."""
+    gc.random.set_seed(1)
+    layer = make()
+    layer(x)
+    return layer
+
+
+def _layer_step(layer, x):
+    """Forward in training mode; gradients of sum(y^2) for the input and the weights."""
+    with gc.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+        loss = gc.reduce_sum(y * y)
+    return y, tape.gradient(loss, [x] + layer.trainable_variables)
+
+
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_every_layer_trains_the_same_under_gc_function(name):
     """Forward in training mode, gradients for the input and the weights, and the layer's own updates."""
     make, shape = LAYERS[name]
     x = gc.constant(np.random.default_rng(2).normal(size=shape).astype(np.float32))
-
-    def build():
-        gc.random.set_seed(1)
-        layer = make()
-        layer(x)
-        return layer
-
-    def step(layer, x):
-        with gc.GradientTape() as tape:
-            tape.watch(x)
-            y = layer(x, training=True)
-            loss = gc.reduce_sum(y * y)
-        return y, tape.gradient(loss, [x] + layer.trainable_variables)
-
-    eager_layer, traced_layer = build(), build()
-    traced_step = gc.function(step)
+    eager_layer, traced_layer = _built(make, x), _built(make, x)
+    traced_step = gc.function(_layer_step)
     for _ in range(2):
-        eager_y, eager_grads = step(eager_layer, x)
+        eager_y, eager_grads = _layer_step(eager_layer, x)
         traced_y, traced_grads = traced_step(traced_layer, x)
         close(traced_y, eager_y.numpy())
         for traced, eager in zip(traced_grads, eager_grads):
@@ -779,25 +782,12 @@ def test_every_layer_trains_the_same_from_one_trace_for_every_batch_size(name):
     def batch(n):
         return gc.constant(rng.normal(size=[n] + shape[1:]).astype(np.float32))
 
-    def build():
-        gc.random.set_seed(1)
-        layer = make()
-        layer(batch(shape[0]))
-        return layer
-
-    def step(layer, x):
-        with gc.GradientTape() as tape:
-            tape.watch(x)
-            y = layer(x, training=True)
-            loss = gc.reduce_sum(y * y)
-        return y, tape.gradient(loss, [x] + layer.trainable_variables)
-
-    eager_layer, traced_layer = build(), build()
-    traced_step = gc.function(lambda x: step(traced_layer, x),
+    eager_layer, traced_layer = _built(make, batch(shape[0])), _built(make, batch(shape[0]))
+    traced_step = gc.function(lambda x: _layer_step(traced_layer, x),
                               input_signature=[gc.TensorSpec([None] + shape[1:], gc.float32)])
     for n in (shape[0], shape[0] + 1, 1):
         x = batch(n)
-        eager_y, eager_grads = step(eager_layer, x)
+        eager_y, eager_grads = _layer_step(eager_layer, x)
         traced_y, traced_grads = traced_step(x)
         close(traced_y, eager_y.numpy())
         for traced, eager in zip(traced_grads, eager_grads):
