@@ -180,6 +180,10 @@ class Trace:
         finally:
             self.program.block = saved
 
+    def in_branch_or_loop(self):
+        """Whether steps go to a gc.cond branch or a gc.while_loop body being traced now."""
+        return self.program.block is not self.program.main
+
     def value_of(self, name):
         return self._values[name]
 

@@ -17,7 +17,8 @@ operations, which op by op would round), and no variable appears twice in the st
 """
 
 from gradcore.engine import dtypes
-from gradcore.engine.tensor import Tensor
+from gradcore.engine.recording import state
+from gradcore.errors import BackendError
 from gradcore.ops.kernels import call_kernel
 
 FUSED_DTYPES = frozenset((dtypes.float32, dtypes.float64))
@@ -53,10 +54,10 @@ def fused_update(optimizer, rule, variables, gradients, decay, step_size):
     None) and ``step_size`` are the 0-d Tensors the op-by-op path would use.
     """
     kernel, all_slots, hyperparameters = rule
-    backend, dtype = variables[0]._backend, variables[0]._dtype
+    backend = variables[0]._backend
     api = f"gc.optimizers.{type(optimizer).__name__}"
     indices = [optimizer._indices[id(v)] for v in variables]
-    values = [_raw(v) for v in variables]
+    values = _raws(variables)
     if decay is not None:
         decayed = [k for k, i in enumerate(indices) if optimizer._decayed[i]]
         if decayed:
@@ -64,15 +65,29 @@ def fused_update(optimizer, rule, variables, gradients, decay, step_size):
             for k, value in zip(decayed, new):
                 values[k] = value
     slots = [None if s is None else [s[i] for i in indices] for s in all_slots]
-    slot_values = [None if s is None else [_raw(v) for v in s] for s in slots]
+    slot_values = [None if s is None else _raws(s) for s in slots]
     results = call_kernel(api, backend, kernel, values, [g._value for g in gradients], *slot_values,
                           step_size._value, *hyperparameters)
     for targets, arrays in zip([variables, *slots], results):
         if targets is not None:
-            for target, array in zip(targets, arrays):
-                target.assign(Tensor(array, dtype, backend), read_value=False)
+            _store(api, kernel, targets, arrays)
 
 
-def _raw(variable):
-    """The variable's array, read as an op reads a variable (custom_gradient's watchers see the read)."""
-    return variable.read_value()._value
+def _raws(variables):
+    """The variables' arrays, read as an op reads a variable when anything watches reads (a tape,
+    custom_gradient's watchers); else straight from their slots: the step's hot path."""
+    if state.recording or state.variable_watchers:
+        return [v.read_value()._value for v in variables]
+    return [v._value for v in variables]
+
+
+def _store(api, kernel, variables, arrays):
+    """Put a kernel's new arrays in the variables' slots. The arrays come from the backend with the
+    variables' dtype (the kernel's contract); only their shapes are checked, cheaply, as
+    ``Variable.assign`` would, so a faulty kernel cannot reshape a variable."""
+    for variable, array in zip(variables, arrays):
+        if array.shape != variable._value.shape:
+            raise BackendError(
+                f"{api}: the backend's {kernel} returned shape {tuple(array.shape)} for variable "
+                f"{variable.name!r} of shape {tuple(variable._value.shape)}; the backend's kernel is faulty")
+        variable._value = array

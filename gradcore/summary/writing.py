@@ -122,7 +122,7 @@ def _refuse_inside_traced_branch(api):
     """A write inside a gc.cond branch or gc.while_loop body that gc.function traces would run for
     every branch when traced (docs/summary.md, "Inside gc.function"): refused rather than wrong."""
     tracer = state.tracer
-    if tracer is not None and tracer.program.block is not tracer.program.main:
+    if tracer is not None and tracer.in_branch_or_loop():
         raise NotImplementedError(
             f"{api}: a summary inside a gc.cond branch or gc.while_loop body traced by gc.function is not "
             "supported; write it after the branch, under gc.summary.record_if(condition) to choose when")
