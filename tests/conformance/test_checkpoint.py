@@ -379,10 +379,11 @@ def test_a_corrupted_checkpoint_is_refused_before_any_variable_changes(tmp_path)
     a, b = gc.Variable([1.0, 2.0]), gc.Variable([3.0, 4.0])
     path = gc.train.Checkpoint(a=a, b=b).save(tmp_path / "ckpt")
     data = checkpoint_format.data_path(path)
-    raw = bytearray(open(data, "rb").read())
-    raw[-1] ^= 0xFF  # the last byte of the last array
-    with open(data, "wb") as file:
-        file.write(raw)
+    with open(data, "r+b") as file:
+        file.seek(-1, os.SEEK_END)
+        last = file.read(1)[0]
+        file.seek(-1, os.SEEK_END)
+        file.write(bytes([last ^ 0xFF]))  # the last byte of the last array
     a.assign([9.0, 9.0])
     b.assign([9.0, 9.0])
     with pytest.raises(gc.errors.DataLossError, match="data-00000-of-00001"):
