@@ -24,6 +24,7 @@ class DatasetIterator:
         self._start_epochs = [s.epochs_started for s in self._shuffles]
         self._consumed = 0
         self._elements = None  # started on the first next(), so a restore can come first
+        self._backend = None
         self._restored = {}
 
     def __iter__(self):
@@ -32,9 +33,10 @@ class DatasetIterator:
     def __next__(self):
         if self._elements is None:
             self._elements = self._start()
+            self._backend = plugins.get_backend()  # the pass's elements become tensors of the backend it starts in
         element = next(self._elements)
         self._consumed += 1
-        return as_tensors(element, plugins.get_backend())
+        return as_tensors(element, self._backend)
 
     def get_next(self):
         """The next element, as ``tf.data.Iterator.get_next``."""

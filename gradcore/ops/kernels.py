@@ -102,7 +102,7 @@ def check_on_host(check, *tensors):
     """
     if state.tracer is not None and state.tracer.check_at_every_call(check, tensors):
         return  # the values are not known yet: the check runs with the program
-    check(*(np.asarray(t._backend.to_numpy(t._value)) for t in tensors))
+    check(*_host_arrays(tensors))
 
 
 def run_on_host(effect, *tensors):
@@ -112,7 +112,11 @@ def run_on_host(effect, *tensors):
     if state.tracer is not None:
         state.tracer.effect_at_every_call(effect, tensors)
         return
-    effect(*(np.asarray(t._backend.to_numpy(t._value)) for t in tensors))
+    effect(*_host_arrays(tensors))
+
+
+def _host_arrays(tensors):
+    return [np.asarray(t._backend.to_numpy(t._value)) for t in tensors]
 
 
 def host_values(api, backend, dtype, device, draw):

@@ -10,6 +10,8 @@ depend on the backend, the process or the variables' own names, so a checkpoint 
 into the same Python program on any backend (docs/checkpoints.md, "The object graph").
 """
 
+import collections
+
 from gradcore.engine.module import is_trackable
 from gradcore.engine.variables import Variable
 
@@ -45,9 +47,9 @@ def state_key(path, name):
 def walk(root):
     """``(path, object)`` for every object reachable from ``root`` (not root itself), each once,
     parents before children."""
-    seen, order, frontier = {id(root)}, [], [("", root)]
+    seen, order, frontier = {id(root)}, [], collections.deque([("", root)])
     while frontier:
-        path, obj = frontier.pop(0)
+        path, obj = frontier.popleft()
         for name, child in children_of(obj).items():
             if id(child) in seen:
                 continue

@@ -141,3 +141,18 @@ def test_jacobian_of_matmul_has_target_then_source_shape():  # TF: [7, 10, 5, 10
     with gc.GradientTape() as tape:
         y = x @ w
     assert tape.jacobian(y, w).shape == (7, 10, 5, 10)
+
+
+@pytest.mark.parametrize("out_type", [gc.int32, gc.int64])
+def test_shape_is_the_shape_as_an_integer_tensor(out_type):
+    """TF: tf.shape(x) is a 1-D int32 (or out_type) tensor of x's sizes; a scalar's is empty."""
+    shape = gc.shape(gc.zeros([2, 3, 4]), out_type=out_type)
+    assert shape.dtype == out_type and shape.numpy().tolist() == [2, 3, 4]
+    assert gc.shape(gc.constant(1.0)).numpy().tolist() == [] and gc.shape(gc.constant(1.0)).shape == (0,)
+    assert gc.shape([[1, 2, 3]]).numpy().tolist() == [1, 3]
+
+
+def test_shape_refuses_a_non_integer_out_type():
+    """TF: out_type must be int32 or int64."""
+    with pytest.raises(gc.DTypeError, match="gc.shape: out_type must be an integer dtype"):
+        gc.shape(gc.zeros([2]), out_type=gc.float32)
