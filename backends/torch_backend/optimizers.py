@@ -22,6 +22,23 @@ def _squares(xs):
     return torch._foreach_mul(xs, xs)
 
 
+def _step_down(variables, numerators, rate, denominators):
+    """w - numerator * rate / denominator for each w: the last line of the root-scaled rules.
+
+    On the CPU it is one pass, ``addcdiv``: torch computes w + (value * t1) / t2, a multiply, a
+    divide, then an add, which no compiler can contract into a fused multiply-add, so its bits are
+    those of the three separate ops (tests/conformance/test_fused_optimizers.py checks it). Its
+    value is a host number: exact, as the rate is a float32 or float64 0-d tensor, but reading it
+    waits for the device, so on CUDA the three ops run as separate launches instead.
+    """
+    if rate.device.type == "cpu":
+        return torch._foreach_addcdiv(variables, numerators, denominators, -rate.item())
+    results = torch._foreach_mul(numerators, torch.neg(rate))
+    torch._foreach_div_(results, denominators)
+    torch._foreach_add_(results, variables)
+    return results
+
+
 class OptimizerKernels:
     """A few torch._foreach_* calls per rule; results are new tensors, inputs untouched."""
 
@@ -51,9 +68,7 @@ class OptimizerKernels:
         new_hats = None if velocity_hats is None else torch._foreach_maximum(velocity_hats, new_velocities)
         denominators = torch._foreach_sqrt(new_velocities if new_hats is None else new_hats)
         torch._foreach_add_(denominators, epsilon)
-        results = torch._foreach_mul(new_momentums, torch.neg(step_size))
-        torch._foreach_div_(results, denominators)
-        torch._foreach_add_(results, variables)  # w - m * step_size / (sqrt(v) + epsilon)
+        results = _step_down(variables, new_momentums, step_size, denominators)  # w - m * step_size / (sqrt(v) + eps)
         return results, new_momentums, new_velocities, new_hats
 
     def rmsprop_update(self, variables, gradients, velocities, average_gradients, momentums, learning_rate, rho,
@@ -72,9 +87,7 @@ class OptimizerKernels:
             torch._foreach_add_(denominators, epsilon)
         torch._foreach_sqrt_(denominators)
         if momentums is None:
-            results = torch._foreach_mul(gradients, torch.neg(learning_rate))
-            torch._foreach_div_(results, denominators)
-            torch._foreach_add_(results, variables)  # w - lr * g / sqrt(den)
+            results = _step_down(variables, gradients, learning_rate, denominators)  # w - g * lr / sqrt(den)
             return results, new_velocities, new_averages, None
         increments = torch._foreach_mul(gradients, learning_rate)
         torch._foreach_div_(increments, denominators)
@@ -87,9 +100,7 @@ class OptimizerKernels:
         torch._foreach_add_(new_accumulators, accumulators)  # acc + g^2
         denominators = torch._foreach_add(new_accumulators, epsilon)
         torch._foreach_sqrt_(denominators)
-        results = torch._foreach_mul(gradients, torch.neg(learning_rate))
-        torch._foreach_div_(results, denominators)
-        torch._foreach_add_(results, variables)  # w - lr * g / sqrt(acc + epsilon)
+        results = _step_down(variables, gradients, learning_rate, denominators)  # w - g * lr / sqrt(acc + eps)
         return results, new_accumulators
 
     def weight_decay_update(self, variables, decay):
