@@ -42,7 +42,7 @@ from gradcore.ops.kernels import force_composites
 # ---- the engine: tensors, variables, the tape, the registry ----
 from gradcore.engine.tensor import Tensor
 from gradcore.engine.convert import convert_to_tensor, device
-from gradcore.engine.variables import Variable
+from gradcore.engine.variables import Variable, VariableAggregation, VariableSynchronization
 from gradcore.engine.tape import GradientTape, UnconnectedGradients
 from gradcore.engine.registry import RegisterGradient, no_gradient
 from gradcore.engine.custom_gradient import custom_gradient
@@ -130,6 +130,9 @@ from gradcore import data, debugging, initializers, layers, losses, metrics, opt
 
 # ---- checkpoints and TensorBoard summaries ----
 from gradcore import summary, train
+
+# ---- distribution strategies ----
+from gradcore import distribute
 from gradcore.layers.models import Model, Sequential
 
 __version__ = "0.1.0"

@@ -45,3 +45,11 @@ class NotFoundError(GradcoreError, FileNotFoundError):
 
 class DataLossError(GradcoreError, OSError):
     """A file's contents are truncated, corrupted or tampered with (TensorFlow's name)."""
+
+
+class UnavailableError(GradcoreError, RuntimeError):
+    """A worker, device or service cannot be reached: a lost peer in distributed training (TensorFlow's name)."""
+
+
+class DeadlineExceededError(GradcoreError, TimeoutError):
+    """An operation did not finish within its timeout: a collective whose peers never came (TensorFlow's name)."""

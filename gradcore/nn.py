@@ -22,3 +22,4 @@ from gradcore.ops.nn_ops import (
     softplus,
     sparse_softmax_cross_entropy_with_logits,
 )
+from gradcore.distribute.average_loss import compute_average_loss, scale_regularization_loss

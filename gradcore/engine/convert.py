@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from gradcore.engine import dtypes
+from gradcore.engine import dtypes, thread_state
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import DTypeError, InvalidArgumentError
 from gradcore.ops.kernels import call_kernel, run_kernel
@@ -181,6 +181,7 @@ class _DeviceScopes(threading.local):
 
 
 _device_scopes = _DeviceScopes()
+thread_state.attribute(_device_scopes, "stack", list)
 _TF_SPELLING = re.compile(r"^/?(?:job:[^/]+/)?(?:replica:\d+/)?(?:task:\d+/)?(?:device:)?(cpu|gpu|tpu)(?::(\d+))?$", re.IGNORECASE)
 
 

@@ -18,7 +18,7 @@ import functools
 import re
 import threading
 
-from gradcore.engine import tracking
+from gradcore.engine import thread_state, tracking
 from gradcore.engine.variables import Variable
 
 
@@ -28,6 +28,7 @@ class _Scopes(threading.local):
 
 
 _scopes = _Scopes()
+thread_state.attribute(_scopes, "current")
 
 
 class NameScope:

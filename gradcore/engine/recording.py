@@ -8,6 +8,8 @@ that tracks one of the op's inputs. A node stores references, never copies.
 
 import threading
 
+from gradcore.engine import thread_state
+
 
 class _State(threading.local):
     """Per-thread recording state: tapes are thread-local, as in TensorFlow."""
@@ -19,6 +21,7 @@ class _State(threading.local):
 
 
 state = _State()
+thread_state.attribute(state, "tracer")  # a replica thread records into the caller's trace
 
 
 class Node:

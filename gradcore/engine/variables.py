@@ -7,6 +7,7 @@ what lets tapes differentiate through reads taken before an assign, and what
 lets ``gc.function`` swap the slot for a traced value (docs/architecture.md section 8).
 """
 
+import enum
 import weakref
 
 import numpy as np
@@ -32,13 +33,53 @@ def _note_alive(variable):
     _live_variables[key] = weakref.ref(variable, lambda _, key=key: _live_variables.pop(key, None))
 
 
+class VariableSynchronization(enum.Enum):
+    """When the copies of a distributed variable agree (``tf.VariableSynchronization``)."""
+
+    AUTO = "auto"  # ON_WRITE: what a strategy does with AUTO
+    NONE = "none"
+    ON_WRITE = "on_write"  # every write updates every replica's copy: weights, optimizer slots
+    ON_READ = "on_read"  # each replica writes its own copy; a read outside run() aggregates them: metrics
+
+
+class VariableAggregation(enum.Enum):
+    """How the replicas' copies or writes combine (``tf.VariableAggregation``)."""
+
+    NONE = "none"
+    SUM = "sum"
+    MEAN = "mean"
+    ONLY_FIRST_REPLICA = "only_first_replica"
+
+
+def _enum_member(kind, value, api):
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(str(value).lower())
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in kind)
+        raise ValueError(f"{api}: {value!r} is not a valid {kind.__name__}; use one of {choices}") from None
+
+
+# gradcore.distribute sets this: (args, kwargs) -> the Variable subclass a strategy in scope makes
+# instead of a plain Variable, or None (docs/distribute.md, "Variables").
+distributed_class = None
+
+
 class Variable:
     """A named, mutable tensor, as ``tf.Variable``. Trainable ones are watched by tapes."""
 
-    __slots__ = ("__weakref__", "_backend", "_dtype", "_name", "_trainable", "_value")
+    __slots__ = ("__weakref__", "_aggregation", "_backend", "_dtype", "_name", "_synchronization", "_trainable",
+                 "_value")
     __array_priority__ = 100
 
-    def __init__(self, initial_value=None, trainable=None, name=None, dtype=None, shape=None):
+    def __new__(cls, *args, **kwargs):
+        if cls is Variable and distributed_class is not None:
+            cls = distributed_class(args, kwargs) or cls
+        return object.__new__(cls)
+
+    def __init__(self, initial_value=None, trainable=None, name=None, dtype=None, shape=None,
+                 synchronization="auto", aggregation="none"):
         if initial_value is None:
             raise ValueError("gc.Variable: initial_value must be given")
         if callable(initial_value):
@@ -51,6 +92,8 @@ class Variable:
         self._backend = initial._backend
         self._name = f"{name or 'Variable'}:0"
         self._trainable = True if trainable is None else bool(trainable)
+        self._synchronization = _enum_member(VariableSynchronization, synchronization, "gc.Variable")
+        self._aggregation = _enum_member(VariableAggregation, aggregation, "gc.Variable")
         _note_alive(self)  # gc.function's trace finds the variables a function touches here
         if state.tracer is not None:
             state.tracer.created(self)  # refused outside a function's first call (docs/function.md)
@@ -127,6 +170,8 @@ class Variable:
         self._trainable = bool(value)
 
     dtype = property(lambda self: self._dtype)
+    synchronization = property(lambda self: self._synchronization)
+    aggregation = property(lambda self: self._aggregation)
     shape = property(lambda self: tuple(self._value.shape))
     ndim = property(lambda self: len(self._value.shape))
     device = property(lambda self: self._backend.device_of(self._value))

@@ -22,7 +22,7 @@ import threading
 import numpy as np
 
 from gradcore import initializers, regularizers
-from gradcore.engine import dtypes, nest
+from gradcore.engine import dtypes, nest, thread_state
 from gradcore.engine.convert import convert_to_tensor
 from gradcore.engine.module import Module, camel_to_snake
 from gradcore.engine.recording import paused
@@ -40,6 +40,8 @@ class _CallContext(threading.local):
 
 
 _context = _CallContext()
+thread_state.attribute(_context, "training")
+thread_state.attribute(_context, "call_id")
 _call_ids = itertools.count()
 _name_counts = {}
 # The read-then-write of a prefix's count must be one step, or layers made at once in
@@ -161,18 +163,21 @@ class Layer(Module):
 
     # ---- weights ---------------------------------------------------------------------------
 
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None, name=None):
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None, name=None,
+                   aggregation="none"):
         """Create, track and return a Variable named '<layer>/<name>', as ``keras.Layer.add_weight``.
 
         ``initializer`` defaults to 'glorot_uniform' for floating dtypes and 'zeros' otherwise;
-        ``regularizer`` adds ``regularizer(weight)`` to ``layer.losses`` while the weight is trainable.
+        ``regularizer`` adds ``regularizer(weight)`` to ``layer.losses`` while the weight is trainable;
+        ``aggregation`` says how replicas' writes combine under a distribution strategy.
         """
         dtype = self._dtype if dtype is None else dtypes.as_dtype(dtype)
         shape = () if shape is None else tuple(shape)
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype)
-        variable = Variable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}", dtype=dtype)
+        variable = Variable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}", dtype=dtype,
+                            aggregation=aggregation)
         self._track_variable(variable)
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:

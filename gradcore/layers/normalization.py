@@ -11,14 +11,29 @@ from gradcore import initializers, regularizers
 from gradcore.engine.recording import paused
 from gradcore.layers.base import InputSpec, Layer
 from gradcore.ops.array_ops import reshape
-from gradcore.ops.math_ops import add, multiply, rsqrt, square, subtract
-from gradcore.ops.reduction_ops import reduce_mean
+from gradcore.distribute import get_replica_context
+from gradcore.ops.creation_ops import ones_like
+from gradcore.ops.math_ops import add, maximum, multiply, rsqrt, square, subtract
+from gradcore.ops.reduction_ops import reduce_mean, reduce_sum
 
 
 def _moments(x, axes):
     """Mean and biased variance over ``axes``, kept as size-1 axes so they broadcast against ``x``."""
     mean = reduce_mean(x, axes, keepdims=True)
     return mean, reduce_mean(square(subtract(x, mean)), axes, keepdims=True)
+
+
+def _synchronized_moments(x, axes):
+    """``_moments`` over the batches of every replica of the running strategy (``synchronized=True``):
+    the sums of x and x^2 and the count go through one differentiable all-reduce."""
+    replica = get_replica_context()
+    if replica is None or replica.num_replicas_in_sync == 1:
+        return _moments(x, axes)
+    count = reduce_sum(ones_like(x), axes, keepdims=True)
+    total, total_squares, count = replica.all_reduce(
+        "sum", [reduce_sum(x, axes, keepdims=True), reduce_sum(square(x), axes, keepdims=True), count])
+    mean = total / count
+    return mean, maximum(total_squares / count - square(mean), 0.0)
 
 
 def _normalized(x, mean, variance, gamma, beta, epsilon):
@@ -81,24 +96,28 @@ class BatchNormalization(_Normalization):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, **kwargs):
+                 beta_regularizer=None, gamma_regularizer=None, synchronized=False, **kwargs):
         super().__init__(epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                          gamma_regularizer, **kwargs)
         self.axis = int(axis)
         self.momentum = float(momentum)
+        self.synchronized = bool(synchronized)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
 
     def build(self, input_shape):
         (axis,), shape = self._build_parameters(input_shape, [self.axis])
         self._reduction_axes = [i for i in range(len(input_shape)) if i != axis]
-        self.moving_mean = self.add_weight(shape, self.moving_mean_initializer, trainable=False, name="moving_mean")
+        # aggregation="mean": under a strategy each replica's update is averaged over the replicas.
+        self.moving_mean = self.add_weight(shape, self.moving_mean_initializer, trainable=False, name="moving_mean",
+                                           aggregation="mean")
         self.moving_variance = self.add_weight(shape, self.moving_variance_initializer, trainable=False,
-                                               name="moving_variance")
+                                               name="moving_variance", aggregation="mean")
 
     def call(self, inputs, training=None):
         if training and self.trainable:
-            mean, variance = _moments(inputs, self._reduction_axes)
+            moments = _synchronized_moments if self.synchronized else _moments
+            mean, variance = moments(inputs, self._reduction_axes)
             self._update_moving_statistics(mean, variance)
         else:
             mean, variance = self._broadcast(self.moving_mean), self._broadcast(self.moving_variance)

@@ -53,7 +53,9 @@ class Metric:
         shape, dtype = tuple(shape), dtypes.as_dtype(dtype or self._dtype)
         starts = {"zeros": zeros, "ones": ones}
         initial = starts[initializer](shape, dtype) if initializer in starts else initializer(shape, dtype)
-        variable = Variable(initial, trainable=False, name=name, dtype=dtype)
+        # Each replica of a strategy counts into its own copy; a read outside strategy.run adds them up.
+        variable = Variable(initial, trainable=False, name=name, dtype=dtype, synchronization="on_read",
+                            aggregation="sum")
         self._variables.append(variable)
         if tracking.waiting:  # a checkpoint restore may wait for it (docs/checkpoints.md)
             tracking.child_added(self._variables, str(len(self._variables) - 1), variable)

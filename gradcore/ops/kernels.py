@@ -18,6 +18,7 @@ import threading
 
 import numpy as np
 
+from gradcore.engine import thread_state
 from gradcore.engine.recording import state
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import GradcoreError, InvalidArgumentError, ResourceExhaustedError
@@ -181,6 +182,17 @@ def intercepting(interceptor):
                 _thread_stacks -= 1
                 _intercepting = bool(_thread_stacks or _process_interceptors)
 
+
+
+@contextlib.contextmanager
+def _intercepting_all(interceptors):
+    with contextlib.ExitStack() as stack:
+        for interceptor in interceptors:
+            stack.enter_context(intercepting(interceptor))
+        yield
+
+
+thread_state.inheritable(lambda: list(_scoped.stack), _intercepting_all)
 
 def install(interceptor):
     """From now on, in every thread, every kernel call passes through ``interceptor``."""

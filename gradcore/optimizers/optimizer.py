@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from gradcore import initializers
+from gradcore.distribute.optimizer_steps import summed_over_replicas, writes_in_sync
 from gradcore.engine import dtypes, tracking
 from gradcore.engine.convert import convert_to_tensor, device
 from gradcore.engine.recording import paused
@@ -276,10 +277,13 @@ class Optimizer:
             grads = self._checked_gradients(grads, trainable_variables, f"{type(self).__name__}.{api}")
             if not self.built:
                 self.build(all_variables)
+            grads = summed_over_replicas(grads, trainable_variables, [self._iterations],
+                                         f"{type(self).__name__}.{api}")
             if self.loss_scale_factor is not None:
                 grads = [g / self.loss_scale_factor for g in grads]
-            self._update(self._clip_gradients(grads), trainable_variables)
-            self._iterations.assign_add(1)
+            with writes_in_sync():  # every replica applies the same summed gradients (docs/distribute.md)
+                self._update(self._clip_gradients(grads), trainable_variables)
+                self._iterations.assign_add(1)
 
     def _variables_to_update(self, grads, trainable_variables):
         if trainable_variables is None:

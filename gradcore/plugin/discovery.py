@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pluggy
 
+from gradcore.engine import thread_state
 from gradcore.errors import BackendError, BackendUnavailableError
 
 PROJECT = "gradcore"
@@ -174,6 +175,7 @@ class _Scopes(threading.local):
 
 
 _scopes = _Scopes()
+thread_state.attribute(_scopes, "stack", list)
 
 
 def get_backend():

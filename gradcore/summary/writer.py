@@ -10,6 +10,7 @@ import threading
 import time
 import weakref
 
+from gradcore.engine import thread_state
 from gradcore.summary.event_file import EventFile
 from gradcore.summary.tensorboard_api import tensorboard_api
 
@@ -26,6 +27,8 @@ class _SummaryState(threading.local):
 
 
 summary_state = _SummaryState()
+for _name in ("writer", "step", "is_recording"):
+    thread_state.attribute(summary_state, _name)
 
 
 class SummaryWriter:

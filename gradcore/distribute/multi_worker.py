@@ -1,0 +1,22 @@
+"""``MultiWorkerMirroredStrategy``: one replica per worker process, collectives over torch.distributed.
+
+The workers join from torchrun's environment or from TF_CONFIG (workers.py); a
+process started alone has one worker, itself, as TensorFlow's strategy without
+TF_CONFIG has. Its replica runs on the worker's device: its CUDA device under
+torch with CUDA, else the CPU.
+"""
+
+from gradcore.distribute.strategy import Strategy
+
+
+class CollectiveAllReduceStrategy(Strategy):
+    """TensorFlow's class name for ``MultiWorkerMirroredStrategy``."""
+
+    def __init__(self, cluster_resolver=None, communication_options=None):
+        from gradcore.distribute import workers  # noqa: PLC0415 - needs torch, only when a strategy is made
+
+        group = workers.join()
+        super().__init__([group.device if group is not None else "cpu"], group)
+
+
+MultiWorkerMirroredStrategy = CollectiveAllReduceStrategy
