@@ -6,6 +6,8 @@ devices. Asking for devices loads each available backend, which importing
 gradcore never does; a backend that fails to load is reported, not raised.
 
 ``gradcore demo`` trains a small CNN on scikit-learn's digits (gradcore/cli/demo.py).
+
+``gradcore launch -n N script.py`` runs N workers of a script through torchrun (gradcore/cli/launch.py).
 """
 
 import os
@@ -15,6 +17,7 @@ import click
 
 from gradcore import __version__
 from gradcore.cli import demo as digits_demo  # the name demo is the command's
+from gradcore.cli.launch import launch
 from gradcore.errors import BackendUnavailableError, GradcoreError
 from gradcore.plugin import discovery as plugins
 
@@ -106,6 +109,9 @@ def demo(epochs, seed, backend, require_accuracy, eager, run_dir, resume_dir):
     if require_accuracy is not None and result.val_accuracy < require_accuracy:
         click.echo(f"below the required {require_accuracy:.2%}", err=True)
         raise SystemExit(1)
+
+
+main.add_command(launch)
 
 
 def _default_backend():

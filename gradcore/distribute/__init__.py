@@ -5,7 +5,7 @@ from gradcore.distribute.context import current_replica as _current_replica
 from gradcore.distribute.context import current_strategy, has_strategy
 from gradcore.distribute.input import InputContext
 from gradcore.distribute.mirrored import MirroredStrategy, OneDeviceStrategy
-from gradcore.distribute.multi_worker import CollectiveAllReduceStrategy, MultiWorkerMirroredStrategy
+from gradcore.distribute.multi_worker import CollectiveAllReduceStrategy, MultiWorkerMirroredStrategy, is_chief
 from gradcore.distribute.reduce_op import ReduceOp
 from gradcore.distribute.replica_context import ReplicaContext
 from gradcore.distribute.strategy import Strategy, ValueContext
@@ -16,7 +16,7 @@ __all__ = [
     "CollectiveAllReduceStrategy", "DistributedVariable", "InputContext", "MirroredStrategy", "MirroredVariable",
     "MultiWorkerMirroredStrategy", "OneDeviceStrategy", "PerReplica", "ReduceOp", "ReplicaContext", "Strategy",
     "SyncOnReadVariable", "ValueContext", "get_replica_context", "get_strategy", "has_strategy",
-    "in_cross_replica_context",
+    "in_cross_replica_context", "is_chief",
 ]
 
 

@@ -6,7 +6,17 @@ TF_CONFIG has. Its replica runs on the worker's device: its CUDA device under
 torch with CUDA, else the CPU.
 """
 
+import sys
+
 from gradcore.distribute.strategy import Strategy
+
+
+def is_chief():
+    """Whether this process writes the files of its job (checkpoints, the state file): worker 0 of the
+    group it joined, or a process on its own (TensorFlow's chief; docs/distribute.md, "Checkpoints")."""
+    workers = sys.modules.get("gradcore.distribute.workers")  # imported once a multi-worker strategy is made
+    group = None if workers is None else workers._joined
+    return group is None or group.closed or group.rank == 0
 
 
 class CollectiveAllReduceStrategy(Strategy):

@@ -157,8 +157,8 @@ def open_store(cluster, timeout_s):
                          timeout=timedelta(seconds=timeout_s))
 
 
-def _client(cluster, timeout_s):
-    # Its own connection: a thread never waits behind the main thread's store calls.
+def client(cluster, timeout_s=SURVEY_CONNECT_TIMEOUT_S):
+    """A connection of its own to the store: its user never waits behind another thread's store calls."""
     return torch_distributed().TCPStore(cluster.store_host, cluster.store_port, is_master=False,
                                         timeout=timedelta(seconds=timeout_s), wait_for_workers=False)
 
@@ -174,7 +174,7 @@ class Heartbeat:
     """A daemon thread that writes ``<time> <collectives started>`` to the store every second."""
 
     def __init__(self, cluster, collectives_started):
-        self._store = _client(cluster, SURVEY_CONNECT_TIMEOUT_S)
+        self._store = client(cluster)
         self._key = _heartbeat_key(cluster.rank)
         self._collectives_started = collectives_started
         self._stopped = threading.Event()
@@ -217,13 +217,14 @@ class StoreUnreachable(Exception):
     """The store cannot be read: its holder (rank 0, or the torchrun agent) is gone."""
 
 
-def survey(cluster, wait_s=LOST_AFTER_S):
+def survey(store, cluster, wait_s=LOST_AFTER_S):
     """Every other worker's state, watching the heartbeats for ``wait_s`` to tell the stopped from the beating.
 
-    Raises StoreUnreachable when the store's holder is gone, and with it every heartbeat.
+    ``store`` is a client connected while the store was there (``client``): connecting only now
+    would spend its whole timeout retrying when the store's holder is gone. Raises
+    StoreUnreachable then.
     """
     try:
-        store = _client(cluster, SURVEY_CONNECT_TIMEOUT_S)
         first = _read_heartbeats(store, cluster)
         deadline = time.monotonic() + wait_s
         unchanged = {r for r, beat in first.items() if beat not in (LEFT, None)}

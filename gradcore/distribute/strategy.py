@@ -14,12 +14,13 @@ from gradcore.distribute.reduce_op import ReduceOp
 from gradcore.distribute.replica_context import ReplicaContext
 from gradcore.distribute.replicas import ReplicaThreads
 from gradcore.distribute.values import PerReplica, regroup, select_replica
-from gradcore.engine import nest
+from gradcore.engine import dtypes, nest
 from gradcore.engine.convert import canonical_device, device, to_tensor
 from gradcore.engine.recording import state
 from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
 from gradcore.errors import InvalidArgumentError
+from gradcore.ops.creation_ops import constant
 from gradcore.ops.reduction_ops import reduce_sum
 from gradcore.plugin import discovery as plugins
 from gradcore.plugin.contract import NeedsConcreteValues
@@ -36,6 +37,14 @@ class StrategyExtended:
         return tuple(self._strategy._device_names)
 
     parameter_devices = worker_devices
+
+    @property
+    def should_checkpoint(self):
+        """Whether this worker writes checkpoints: only the chief does (the others' writes are skipped)."""
+        workers = self._strategy._workers
+        return workers is None or workers.rank == 0
+
+    should_save_summary = should_checkpoint
 
 
 class Strategy:
@@ -98,7 +107,7 @@ class Strategy:
         locals_ = self._local_tensors(value, api, op)
         if axis is None:
             return self._combined(op, locals_)
-        counts = [to_tensor(t.shape[axis], dtype="int64") if t.ndim else None for t in locals_]
+        counts = [constant(t.shape[axis], dtype=dtypes.int64) if t.ndim else None for t in locals_]
         if counts[0] is None:
             raise InvalidArgumentError(f"{api}: axis {axis} is out of range for a scalar value")
         sums = [reduce_sum(t, axis=axis) for t in locals_]

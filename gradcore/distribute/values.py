@@ -3,7 +3,7 @@
 from gradcore.engine import nest
 
 
-class PerReplica:
+class PerReplica(nest.Composite):
     """The values of the local replicas, in replica order (``tf.distribute.DistributedValues``).
 
     ``strategy.experimental_local_results(v)`` gives the tuple; ``strategy.reduce`` and
@@ -14,6 +14,12 @@ class PerReplica:
 
     def __init__(self, values):
         self.values = tuple(values)
+
+    def _components(self):
+        return self.values
+
+    def _rebuilt(self, items):
+        return PerReplica(items)
 
     def __repr__(self):
         body = ", ".join(f"{i}: {v!r}" for i, v in enumerate(self.values))
@@ -33,5 +39,13 @@ def regroup(results):
 
 
 def select_replica(structure, index):
-    """``structure`` as replica ``index`` sees it: each PerReplica leaf replaced by its value."""
-    return nest.map_structure(lambda leaf: leaf.values[index] if isinstance(leaf, PerReplica) else leaf, structure)
+    """``structure`` as replica ``index`` sees it: each PerReplica replaced by its value."""
+    if isinstance(structure, PerReplica):
+        return structure.values[index]
+    if isinstance(structure, dict):
+        return type(structure)((key, select_replica(item, index)) for key, item in structure.items())
+    if isinstance(structure, tuple) and hasattr(structure, "_fields"):  # a namedtuple
+        return type(structure)(*(select_replica(item, index) for item in structure))
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(select_replica(item, index) for item in structure)
+    return structure

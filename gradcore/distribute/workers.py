@@ -91,6 +91,7 @@ class WorkerGroup:
         self.closed = False
         self._started = 0  # collectives started, written with each heartbeat (see _failure)
         self._store, self._heartbeat = self._rendezvous()
+        self._survey_client = rendezvous.client(cluster)  # for _failure, connected while the store is there
         atexit.register(self.close)  # peers then read "left", not "lost", when this process ends
 
     def _rendezvous(self):
@@ -189,7 +190,7 @@ class WorkerGroup:
         self._heartbeat.stop(left=True)
         with contextlib.suppress(RuntimeError, ValueError):  # a group broken by a lost peer
             self._dist.destroy_process_group()
-        self._store = None
+        self._store = self._survey_client = None
 
     def __repr__(self):
         state = "closed" if self.closed else self.device
@@ -256,7 +257,7 @@ class WorkerGroup:
         restart = "restart all workers with the same command to resume from the last checkpoint"
         said = f"(torch.distributed: {_first_line(exc)})"
         try:
-            peers = rendezvous.survey(cluster)
+            peers = rendezvous.survey(self._survey_client, cluster)
         except rendezvous.StoreUnreachable:
             holder = (f"the torchrun agent that holds the store on {cluster.store_host}:{cluster.store_port} is gone"
                       if cluster.agent_holds_store else

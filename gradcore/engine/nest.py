@@ -1,17 +1,31 @@
 """Flattening and rebuilding nested lists, tuples and dicts, as ``tf.nest``.
 
 Dicts flatten in sorted key order; the types of lists, tuples and dicts are kept
-when a structure is rebuilt, as TF's tape does for nested sources. Everything else is a leaf.
+when a structure is rebuilt, as TF's tape does for nested sources. A ``Composite``
+(gc.distribute's PerReplica) flattens into its components, as TensorFlow's composite
+tensors do, so gc.function sees the tensors inside it. Everything else is a leaf.
 """
 
 
+class Composite:
+    """A value made of other values: ``_components()`` lists them, ``_rebuilt(items)`` makes a new one."""
+
+    def _components(self):
+        raise NotImplementedError
+
+    def _rebuilt(self, items):
+        raise NotImplementedError
+
+
 def _is_structure(value):
-    return isinstance(value, (list, tuple, dict))
+    return isinstance(value, (list, tuple, dict, Composite))
 
 
 def _children(value):
     if isinstance(value, dict):
         return [value[k] for k in sorted(value)]
+    if isinstance(value, Composite):
+        return list(value._components())
     return list(value)
 
 
@@ -43,9 +57,11 @@ def _pack(structure, flat, start):
             packed[key], start = _pack(structure[key], flat, start)
         return type(structure)((k, packed[k]) for k in structure), start
     items = []
-    for child in structure:
+    for child in _children(structure):
         item, start = _pack(child, flat, start)
         items.append(item)
+    if isinstance(structure, Composite):
+        return structure._rebuilt(items), start
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):  # namedtuple
         return type(structure)(*items), start
     return type(structure)(items), start

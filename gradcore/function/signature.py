@@ -83,6 +83,8 @@ def _key(value, seen):
         return (kind, tuple(_key(item, seen) for item in value))
     if kind is dict:
         return (kind, tuple((k, _key(value[k], seen)) for k in sorted(value)))
+    if isinstance(value, nest.Composite):
+        return (kind, tuple(_key(item, seen) for item in value._components()))
     if isinstance(value, TensorSpec):
         return ("tensor", value.shape, value.dtype)
     try:

@@ -10,6 +10,7 @@ now or when their objects are created (gradcore/train/restoring.py); see docs/ch
 
 import os
 
+from gradcore.distribute.multi_worker import is_chief
 from gradcore.engine import dtypes
 from gradcore.engine.module import is_trackable
 from gradcore.engine.recording import state as recording_state
@@ -93,7 +94,8 @@ class Checkpoint:
         number = int(self.save_counter.assign_add(1).numpy())
         path = self.write(f"{os.fspath(file_prefix)}-{number}")
         directory = os.path.dirname(os.path.abspath(path))
-        write_state(directory, CheckpointState(latest=path, paths=[path]))
+        if is_chief():
+            write_state(directory, CheckpointState(latest=path, paths=[path]))
         return path
 
     # ---- restoring -------------------------------------------------------------------------
@@ -147,4 +149,5 @@ def _backend_name(values):
 def _write(file_prefix, arrays, backend):
     from gradcore.train.format import write_checkpoint
 
-    write_checkpoint(file_prefix, arrays, {"backend": backend})
+    if is_chief():  # every worker reads the values (a sync-on-read read is a collective); one writes
+        write_checkpoint(file_prefix, arrays, {"backend": backend})

@@ -13,6 +13,7 @@ import os
 import time
 
 from gradcore.train.checkpoint import latest_checkpoint
+from gradcore.distribute.multi_worker import is_chief
 from gradcore.train.state_file import CheckpointState, read_state, write_state
 
 
@@ -106,9 +107,12 @@ class CheckpointManager:
                     timestamp - self._keep_every_seconds >= self._last_preserved_timestamp):
                 self._last_preserved_timestamp = timestamp  # kept on disk, dropped from the list
                 continue
-            remove_checkpoint(path)
+            if is_chief():
+                remove_checkpoint(path)
 
     def _record_state(self):
+        if not is_chief():
+            return
         write_state(self._directory, CheckpointState(
             latest=self._latest_checkpoint, paths=list(self._kept), timestamps=list(self._kept.values()),
             last_preserved_timestamp=self._last_preserved_timestamp))
