@@ -11,6 +11,7 @@ from gradcore.distribute.reduce_op import ReduceOp
 from gradcore.engine.recording import paused
 from gradcore.engine.tensor import Tensor
 from gradcore.ops.array_ops import _copy_to, concat
+from gradcore.ops.kernels import host_call
 from gradcore.ops.math_ops import add, cast, divide
 from gradcore.errors import InvalidArgumentError
 
@@ -33,15 +34,18 @@ def across_workers(workers, tensors):
     if workers is None or not tensors:
         return list(tensors)
     backend = tensors[0]._backend
-    raws = workers.all_reduce([t._value for t in tensors], backend)
+    raws = host_call("ReplicaContext.all_reduce", backend, lambda *arrays: workers.all_reduce(list(arrays), backend),
+                     *(t._value for t in tensors))
     return [Tensor(raw, t._dtype, backend) for raw, t in zip(raws, tensors)]
 
 
 def gathered_across_workers(workers, tensor, axis):
     if workers is None:
         return tensor
-    raw = workers.all_gather(tensor._value, tensor._backend, axis)
-    return Tensor(raw, tensor._dtype, tensor._backend)
+    backend = tensor._backend
+    raw, = host_call("Strategy.gather", backend, lambda array: [workers.all_gather(array, backend, axis)],
+                     tensor._value)
+    return Tensor(raw, tensor._dtype, backend)
 
 
 def mean_of(total, count):

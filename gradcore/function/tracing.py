@@ -235,6 +235,23 @@ class Trace:
                 self.program.add_item(name, index, item_name)
                 self._name_result(item, item_name, call)
 
+    def host_call(self, api, backend, fn, raws):
+        """``fn(*raws)``, a list of arrays computed on the host (a collective between workers), run now
+        and recorded as a step the program runs at every call with that call's values."""
+        if self.abstract:
+            raise NeedsConcreteValues(f"{api} runs on the host with each call's values")
+        args = tuple(self._template(raw) for raw in raws)
+        results = list(fn(*raws))
+        if not _has_ref(args):
+            return results  # from constants only: a constant
+        if self.program.backend is None:
+            self.program.backend = backend
+        out = self.program.new_name()
+        self.program.add_kernel(api, fn, args, out)
+        self.program.host_calls = True
+        self._name_result(results, out, _HostCall(api))
+        return results
+
     def feed(self, api, backend, dtype, device, draw):
         """A value made on the host at every call (random numbers): drawn now for this call too."""
         def make():
@@ -353,6 +370,13 @@ class Trace:
         if isinstance(leaf, Tensor):
             return ("tensor", self.ref(leaf._value), leaf._dtype, leaf._backend)
         return ("python", leaf)  # a Variable, a number, None ...: returned as it is
+
+
+class _HostCall:
+    """What ``_name_result`` reports for a host call's results."""
+
+    def __init__(self, api):
+        self.api, self.kernel = api, "host call"
 
 
 def _has_ref(template):

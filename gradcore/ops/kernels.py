@@ -116,6 +116,15 @@ def run_on_host(effect, *tensors):
     effect(*_host_arrays(tensors))
 
 
+def host_call(api, backend, fn, *raws):
+    """``fn(*raws)``: a list of ``backend``'s arrays computed on the host from the arrays ``raws`` (a
+    collective between worker processes). Inside ``gc.function`` the program calls ``fn`` at every call
+    with that call's arrays, between the kernels around it (docs/function.md, "Host calls")."""
+    if state.tracer is not None:
+        return state.tracer.host_call(api, backend, fn, raws)
+    return list(fn(*raws))
+
+
 def _host_arrays(tensors):
     return [np.asarray(t._backend.to_numpy(t._value)) for t in tensors]
 
