@@ -11,8 +11,9 @@ changes between the three ways of running it:
     gradcore launch -n 2 examples/distributed_training.py --strategy multi-worker
 
 and all three end with the same parameters (up to float32 rounding: the replicas' gradient
-sums add the same numbers in another order). ``--checkpoint-dir`` saves every epoch and
-resumes from the newest checkpoint when started again with the same command. Worker 0 prints
+sums add the same numbers in another order). ``--checkpoint-dir`` saves the model, the optimizer and
+the data's position every epoch, and a run started again with the same command resumes from
+the newest checkpoint where it stopped. Worker 0 prints
 the results and writes ``--save``.
 """
 
@@ -23,6 +24,7 @@ import numpy as np
 import gradcore as gc
 
 GLOBAL_BATCH = 16
+STEPS_PER_EPOCH = 8
 FEATURES, CLASSES = 6, 3
 
 
@@ -34,11 +36,11 @@ def make_strategy(name):
     return gc.distribute.MultiWorkerMirroredStrategy()
 
 
-def make_data(seed, examples=GLOBAL_BATCH * 8):
+def make_data(seed, examples=GLOBAL_BATCH * STEPS_PER_EPOCH):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(examples, FEATURES)).astype(np.float32)
     y = (np.argmax(x[:, :CLASSES], axis=1) + (x[:, -1] > 1.0)) % CLASSES
-    return gc.data.Dataset.from_tensor_slices((x, y)).shuffle(examples, seed=seed).batch(GLOBAL_BATCH)
+    return gc.data.Dataset.from_tensor_slices((x, y)).shuffle(examples, seed=seed).batch(GLOBAL_BATCH).repeat()
 
 
 def train(strategy_name, epochs=3, seed=0, eager=False, checkpoint_dir=None, echo=print):
@@ -50,7 +52,7 @@ def train(strategy_name, epochs=3, seed=0, eager=False, checkpoint_dir=None, ech
         optimizer = gc.optimizers.Adam(0.01)
         accuracy = gc.metrics.SparseCategoricalAccuracy()
     loss_fn = gc.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
-    data = strategy.experimental_distribute_dataset(make_data(seed))
+    batches = iter(strategy.experimental_distribute_dataset(make_data(seed)))
 
     def replica_step(features, labels):
         with gc.GradientTape() as tape:
@@ -69,13 +71,13 @@ def train(strategy_name, epochs=3, seed=0, eager=False, checkpoint_dir=None, ech
     epoch = gc.Variable(0, dtype=gc.int64, trainable=False)
     manager = None
     if checkpoint_dir is not None:
-        checkpoint = gc.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch)
+        checkpoint = gc.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch, data=batches)
         manager = gc.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=2)
         manager.restore_or_initialize()
     while int(epoch.numpy()) < epochs:
         total = 0.0
-        for features, labels in data:
-            total += float(train_step(features, labels))
+        for _ in range(STEPS_PER_EPOCH):
+            total += float(train_step(*next(batches)))
         epoch.assign_add(1)
         train_accuracy = float(accuracy.result())  # every worker reads it: the read adds up all replicas' counts
         if gc.distribute.is_chief():

@@ -19,6 +19,8 @@ the copy of the replica running now (gradcore/engine/variables.py's
 
 import threading
 
+import numpy as np
+
 from gradcore.distribute import collectives, context
 from gradcore.distribute.reduce_op import ReduceOp
 from gradcore.engine import variables as engine_variables
@@ -81,6 +83,10 @@ class DistributedVariable(Variable):
         value = Tensor(raw, self._dtype, self._backend)
         for component in self._components:
             component._value = collectives.on_device(value, component.device)._value
+
+    def _restored_copies(self, array):
+        """(copy, value) pairs that restore a checkpoint's ``array``: the value every copy starts from."""
+        return [(component, array) for component in self._components]
 
     # What a read of the value would do (a combination, for SyncOnRead) is not needed to describe it.
     shape = property(lambda self: self._components[0].shape)
@@ -174,6 +180,12 @@ class SyncOnReadVariable(DistributedVariable):
             self._write_all(raw)
 
     _value = property(_get, _set)
+
+    def _restored_copies(self, array):
+        if self._aggregation is not VariableAggregation.SUM:
+            return super()._restored_copies(array)
+        first = array if self._strategy._replica_offset == 0 else np.zeros_like(array)  # the sum is the value
+        return [(c, first if i == 0 else np.zeros_like(array)) for i, c in enumerate(self._components)]
 
 
 def _plain(initial, trainable, name, dtype, shape, synchronization, aggregation):

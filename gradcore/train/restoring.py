@@ -59,10 +59,14 @@ class Restoration:
     def _assign(target, value):
         if isinstance(target, Variable):
             tracer = recording_state.tracer
-            if tracer is None:
-                target.assign(np.asarray(value))
-            else:  # made inside a gc.function trace (a slot): the value is its initial value
-                tracer.initialize_created(target, np.asarray(value))
+            # A distributed variable's copies are restored one by one, wherever the restore happens
+            # (a slot made inside strategy.run: docs/distribute.md, "Checkpoints").
+            split = getattr(target, "_restored_copies", None)
+            for variable, array in (split(np.asarray(value)) if split else [(target, np.asarray(value))]):
+                if tracer is None:
+                    variable.assign(array)
+                else:  # made inside a gc.function trace (a slot): the value is its initial value
+                    tracer.initialize_created(variable, array)
         else:
             obj, name = target
             obj._restore_trackable_state(name, value)
