@@ -36,7 +36,8 @@ def printed(output, label):
 def test_every_example_has_a_test():
     tested = {"gradient_basics.py", "linear_regression.py", "hessian.py", "jacobian.py",
               "gradient_clipping.py", "custom_training_loop.py", "gan.py", "style_transfer_loss.py",
-              "gradient_debugging.py", "clip_global_norm.py"}
+              "gradient_debugging.py", "clip_global_norm.py",
+              "distributed_training.py"}  # tested in test_distributed_training.py
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
