@@ -11,8 +11,12 @@ _PLATFORM_NAMES = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda", "rocm": "cuda", 
 
 
 def _device_name(device):
+    """gradcore's name of a jax device: "cpu" for the first host device, "cpu:1" ... for the others
+    (--xla_force_host_platform_device_count makes several: TensorFlow's logical CPUs)."""
     kind = _PLATFORM_NAMES.get(device.platform, device.platform)
-    return "cpu" if kind == "cpu" else f"{kind}:{device.id}"
+    if kind == "cpu":
+        return "cpu" if device.id == 0 else f"cpu:{device.id}"
+    return f"{kind}:{device.id}"
 
 
 class CoreKernels:
@@ -77,7 +81,7 @@ class CoreKernels:
         return jax.lax.while_loop(keep_going, step, (0, tuple(loop_vars)))[1]
 
     def memory_capacity(self, device):
-        if device == "cpu":
+        if device.startswith("cpu"):
             return None
         stats = self._devices[device].memory_stats()  # None where the platform keeps no statistics
         return stats.get("bytes_limit") if stats else None

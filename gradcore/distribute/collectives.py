@@ -8,12 +8,13 @@ on its own device. MEAN divides the sum by the number of replicas in sync.
 """
 
 from gradcore.distribute.reduce_op import ReduceOp
+from gradcore.engine.convert import device as placed_on
 from gradcore.engine.recording import paused
 from gradcore.engine.tensor import Tensor
+from gradcore.errors import InvalidArgumentError
 from gradcore.ops.array_ops import _copy_to, concat
 from gradcore.ops.kernels import host_call
 from gradcore.ops.math_ops import add, cast, divide
-from gradcore.errors import InvalidArgumentError
 
 
 def on_device(tensor, device):
@@ -58,7 +59,9 @@ def mean_of(total, count):
 def all_reduce(op, per_replica, devices, workers, replicas_in_sync):
     """``per_replica[r]`` is replica r's list of tensors; returns, for each replica, the list of
     reduced tensors on that replica's device."""
-    with paused():  # a collective's gradient is another collective (ReplicaContext.all_reduce)
+    # Paused: a collective's gradient is another collective (ReplicaContext.all_reduce). The reduction
+    # happens on the first replica's device, whichever replica's thread runs it.
+    with paused(), placed_on(devices[0]):
         columns = list(zip(*per_replica))
         totals = [sum_in_order(list(column), devices[0]) for column in columns]
         totals = across_workers(workers, totals)
@@ -74,5 +77,6 @@ def gather(per_replica, axis, device, workers, api):
     shapes = {tuple(t.shape[:axis] + t.shape[axis + 1:]) for t in per_replica}
     if len(shapes) > 1:
         raise InvalidArgumentError(f"{api}: the replicas' values differ in shape off axis {axis}: {sorted(shapes)}")
-    local = concat([on_device(t, device) for t in per_replica], axis)
+    with placed_on(device):
+        local = concat([on_device(t, device) for t in per_replica], axis)
     return gathered_across_workers(workers, local, axis)

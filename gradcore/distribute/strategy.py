@@ -15,14 +15,13 @@ from gradcore.distribute.replica_context import ReplicaContext
 from gradcore.distribute.replicas import ReplicaThreads
 from gradcore.distribute.values import PerReplica, regroup, select_replica
 from gradcore.engine import dtypes, nest
-from gradcore.engine.convert import canonical_device, device, to_tensor
+from gradcore.engine.convert import available_device, device, to_tensor
 from gradcore.engine.recording import state
 from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
 from gradcore.errors import InvalidArgumentError
 from gradcore.ops.creation_ops import constant
 from gradcore.ops.reduction_ops import reduce_sum
-from gradcore.plugin import discovery as plugins
 from gradcore.plugin.contract import NeedsConcreteValues
 
 
@@ -81,9 +80,12 @@ class Strategy:
         count = len(self._devices)
         if count == 1:
             return self._run_replica(fn, args, kwargs, 0, None)
-        if state.tracer is not None and state.tracer.abstract:
-            # jax's abstract tracing lives in this thread; the replicas' threads cannot add to it.
-            raise NeedsConcreteValues("strategy.run with several local replicas traces on concrete values")
+        if state.tracer is not None:
+            if state.tracer.abstract:
+                # jax's abstract tracing lives in this thread; the replicas' threads cannot add to it.
+                raise NeedsConcreteValues("strategy.run with several local replicas traces on concrete values")
+            if len(set(self._devices)) > 1:
+                state.tracer.replay_only()  # one compiled computation cannot span devices the backend keeps apart
         threads = ReplicaThreads(count, f"{type(self).__name__}.run")
         results = threads.run([
             (lambda i=i: self._run_replica(fn, args, kwargs, i, threads)) for i in range(count)])
@@ -211,13 +213,8 @@ class _DefaultDistributionStrategy(Strategy):
 
 
 def _placement(name, api):
-    """The backend device a replica named ``name`` runs on; "/cpu:1" ... are logical CPUs: the host."""
-    canonical = canonical_device(name)
-    available = plugins.get_backend().devices()
-    if canonical not in available:
-        raise InvalidArgumentError(f"gc.distribute.{api}: backend {plugins.get_backend().name!r} has no device "
-                                   f"{name!r} (read as {canonical!r}); its devices are {available}")
-    return canonical
+    """The backend device a replica named ``name`` runs on ("/cpu:1" ...: a logical CPU)."""
+    return available_device(name, f"gc.distribute.{api}")
 
 
 def _placed(value, replica_device):

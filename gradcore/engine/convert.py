@@ -186,18 +186,33 @@ _TF_SPELLING = re.compile(r"^/?(?:job:[^/]+/)?(?:replica:\d+/)?(?:task:\d+/)?(?:
 
 
 def canonical_device(name):
-    """'/GPU:0', 'gpu:0', 'cuda' and 'cuda:0' all name 'cuda:0'; 'CPU:0' is 'cpu'."""
+    """'/GPU:0', 'gpu:0', 'cuda' and 'cuda:0' all name 'cuda:0'; 'CPU:0' is 'cpu', 'CPU:1' 'cpu:1'."""
     text = str(name).strip()
     match = _TF_SPELLING.match(text)
     if match:
         kind, index = match.group(1).lower(), int(match.group(2) or 0)
         if kind == "cpu":
-            return "cpu"
+            return "cpu" if index == 0 else f"cpu:{index}"
         return f"{'cuda' if kind == 'gpu' else 'tpu'}:{index}"
     lowered = text.lower()
     if lowered in ("cuda", "tpu"):
         return f"{lowered}:0"
     return lowered
+
+
+def available_device(name, api):
+    """The current backend's device that ``name`` names. "/cpu:1" ... are logical CPUs, as in TensorFlow:
+    a backend's extra host device where it has one (jax with several host devices), else the host."""
+    canonical = canonical_device(name)
+    backend = plugins.get_backend()
+    available = backend.devices()
+    if canonical not in available and canonical.startswith("cpu:"):
+        canonical = "cpu"
+    if canonical not in available:
+        raise InvalidArgumentError(
+            f"{api}: backend {backend.name!r} has no device {name!r} (read as {canonical!r}); its devices "
+            f"are {available}")
+    return canonical
 
 
 def current_device():
@@ -208,13 +223,7 @@ def current_device():
 @contextlib.contextmanager
 def device(name):
     """Place tensors created inside the block on ``name`` ("cpu", "cuda:0", "/GPU:0" ...)."""
-    canonical = canonical_device(name)
-    available = plugins.get_backend().devices()
-    if canonical not in available:
-        raise InvalidArgumentError(
-            f"gc.device: backend {plugins.get_backend().name!r} has no device {name!r} "
-            f"(read as {canonical!r}); its devices are {available}"
-        )
+    canonical = available_device(name, "gc.device")
     _device_scopes.stack.append(canonical)
     try:
         yield canonical

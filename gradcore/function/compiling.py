@@ -17,9 +17,10 @@ def compile_program(program, jit_compile):
     """``run(*arrays) -> (outputs, new variable values)`` for ``program``, checks included."""
     backend = program.backend
     compiled = pure = None
-    # Checks inside branches must stop the call on the host, and a host call (a collective between
-    # workers) must run between the kernels: both replay the program as Python (docs/function.md).
-    if backend is not None and not program.has_nested_checks() and not program.host_calls:
+    # Checks inside branches must stop the call on the host, a host call (a collective between
+    # workers) must run between the kernels, and one computation cannot span several devices: these
+    # replay the program as Python (docs/function.md, "Host calls").
+    if backend is not None and not program.has_nested_checks() and not program.replayed:
         pure = program.replay(inline_checks=False)
         compiled = backend.compile_function(pure, jit_compile)
     if compiled is None or compiled is pure:

@@ -230,7 +230,9 @@ class Program:
         self.backend = None  # the backend of the first kernel recorded: the one that compiles
         self.size_source = None  # (input name, axis) of the unknown size in a relaxed trace
         self.size_guards = {}  # comparison of sizes -> its value when traced: when the program holds
-        self.host_calls = False  # whether a step runs on the host mid-program (a collective between workers)
+        # Whether the program must run as the lean replay: a step runs on the host mid-program (a collective
+        # between workers), or the kernels run on several devices (replicas of a strategy).
+        self.replayed = False
 
     @property
     def steps(self):

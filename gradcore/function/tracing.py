@@ -248,9 +248,13 @@ class Trace:
             self.program.backend = backend
         out = self.program.new_name()
         self.program.add_kernel(api, fn, args, out)
-        self.program.host_calls = True
+        self.replay_only()
         self._name_result(results, out, _HostCall(api))
         return results
+
+    def replay_only(self):
+        """The program runs as the lean replay, never one compiled computation (docs/function.md, "Host calls")."""
+        self.program.replayed = True
 
     def feed(self, api, backend, dtype, device, draw):
         """A value made on the host at every call (random numbers): drawn now for this call too."""

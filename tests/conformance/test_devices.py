@@ -17,7 +17,7 @@ needs_cuda = pytest.mark.skipif(not CUDA, reason="the backend lists no CUDA devi
 @pytest.mark.parametrize(
     "spelling, canonical",
     [("/GPU:0", "cuda:0"), ("/device:GPU:1", "cuda:1"), ("gpu", "cuda:0"), ("cuda", "cuda:0"),
-     ("/CPU:0", "cpu"), ("cpu", "cpu"), ("/job:localhost/replica:0/task:0/device:CPU:0", "cpu"), ("TPU:2", "tpu:2")],
+     ("/CPU:0", "cpu"), ("cpu", "cpu"), ("/cpu:1", "cpu:1"), ("/job:localhost/replica:0/task:0/device:CPU:0", "cpu"), ("TPU:2", "tpu:2")],
 )
 def test_tensorflow_device_spellings(spelling, canonical):
     assert canonical_device(spelling) == canonical

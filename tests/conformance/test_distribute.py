@@ -53,6 +53,19 @@ def test_one_device_strategy_returns_plain_tensors():
     assert type(v) is gc.Variable and v.device == "cpu"
 
 
+def test_logical_cpus_are_the_backends_host_devices_where_it_has_several(mirrored):
+    """TF's logical CPUs: jax with --xla_force_host_platform_device_count has "cpu:1" (the tox jax env
+    sets it); numpy and torch run both replicas on the host."""
+    result = mirrored.run(lambda: gc.constant(1.0))
+    second = "cpu:1" if "cpu:1" in gc.get_backend().devices() else "cpu"
+    assert [t.device for t in result.values] == ["cpu", second]
+    with mirrored.scope():
+        v = gc.Variable(1.0)
+    assert [c.device for c in mirrored.experimental_local_results(v)] == ["cpu", second]
+    with gc.device("/cpu:1"):
+        assert gc.constant(1.0).device == second
+
+
 def test_mirrored_run_gives_per_replica_values_and_reduces_them(mirrored):
     """TF: run returning replica_id + 1 gives PerReplica (1., 2.); SUM 3.0; "MEAN" and "mean" 1.5."""
     result = mirrored.run(replica_id_plus_one)
