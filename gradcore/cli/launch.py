@@ -40,7 +40,9 @@ def worker_environment(timeout, environ=None):
         # Without it gloo binds to whatever address the host name resolves to; every worker
         # runs here, so loopback reaches them all and nothing listens beyond this machine.
         names = {name for _, name in socket.if_nameindex()} if hasattr(socket, "if_nameindex") else set()
-        env.update({"GLOO_SOCKET_IFNAME": name for name in LOOPBACK_INTERFACES if name in names})
+        loopback = next((name for name in LOOPBACK_INTERFACES if name in names), None)
+        if loopback:
+            env["GLOO_SOCKET_IFNAME"] = loopback
     return env
 
 

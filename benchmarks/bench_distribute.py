@@ -1,0 +1,280 @@
+"""gradcore's all-reduce against torch.distributed's own, side by side, in 2 local workers on gloo.
+
+    python benchmarks/bench_distribute.py                      # the table in docs/multi_worker.md
+    python benchmarks/bench_distribute.py --quick              # one short repeat: checks it runs, measures nothing
+    python benchmarks/bench_distribute.py --backends numpy,jax
+
+The script starts itself twice, as workers 0 and 1 on 127.0.0.1 (torchrun's environment,
+so gc.distribute's join() forms the group), one CPU thread each. In the workers:
+
+- torch.distributed: ``dist.all_reduce(t)`` of a float32 tensor, in place, no copy:
+  the floor gradcore's transport stands on.
+- gradcore[numpy|torch|jax]: ``WorkerGroup.all_reduce([x], backend)`` of the same
+  size, on that backend's raw array: the one copy into a torch buffer (gradcore's
+  arrays are immutable), the same collective, and the result handed back without a copy.
+  Its ratio to torch.distributed is the transport's overhead; the target is <= 1.1.
+
+Sizes: one array of 1, 16 and 64 MB; and 64 arrays of 16 KB (1 MB in all, like a small
+model's gradients) two ways: one collective per array, and the whole list in one call,
+which gradcore packs into one buffer per dtype (as DDP's buckets). torch.distributed
+makes one call per array in both rows, so the second row shows what bucketing gains.
+
+Repeats of all systems are interleaved, so machine noise hits them alike, and the fastest
+repeat is reported (noise only ever adds time). Each repeat starts behind a barrier, and
+both workers run the same calls in the same order, since every call is a collective.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import click
+import numpy as np
+
+MB = 2**20
+SIZES_MB = (1, 16, 64)
+SMALL_ARRAYS, SMALL_BYTES = 64, 16 * 1024
+BYTES_PER_REPEAT = 64 * MB  # a repeat makes as many calls as move this much, at least one
+BACKENDS = ("numpy", "torch", "jax")
+TARGET_RATIO = 1.1
+WORKERS = 2
+PEER = "torch.distributed"
+
+
+# ---- in the workers ------------------------------------------------------------------------------
+
+
+def single_array_workloads(group, backends, dist, torch):
+    """{title: {system: zero-argument step}} for one float32 array of each size."""
+    from gradcore.engine import dtypes
+
+    workloads = {}
+    for size_mb in SIZES_MB:
+        count = size_mb * MB // 4
+        peer = torch.zeros(count, dtype=torch.float32)  # zeros: summing in place keeps them zeros
+        steps = {PEER: lambda t=peer: dist.all_reduce(t)}
+        for backend in backends:
+            array = backend.asarray(np.zeros(count, np.float32), dtypes.float32)
+            steps[f"gradcore[{backend.name}]"] = lambda a=array, b=backend: group.all_reduce([a], b)
+        workloads[f"{size_mb} MB float32"] = (steps, size_mb * MB)
+    return workloads
+
+
+def many_array_workloads(group, backends, dist, torch):
+    """64 arrays of 16 KB: one call per array, then the list in one call (gradcore's bucket)."""
+    from gradcore.engine import dtypes
+
+    count = SMALL_BYTES // 4
+    peers = [torch.zeros(count, dtype=torch.float32) for _ in range(SMALL_ARRAYS)]
+
+    def peer_step():
+        for tensor in peers:
+            dist.all_reduce(tensor)
+
+    each, bucketed = {PEER: peer_step}, {PEER: peer_step}
+    for backend in backends:
+        arrays = [backend.asarray(np.zeros(count, np.float32), dtypes.float32) for _ in range(SMALL_ARRAYS)]
+        name = f"gradcore[{backend.name}]"
+        each[name] = lambda xs=arrays, b=backend: [group.all_reduce([x], b) for x in xs]
+        bucketed[name] = lambda xs=arrays, b=backend: group.all_reduce(xs, b)
+    title = f"{SMALL_ARRAYS} arrays x {SMALL_BYTES // 1024} KB float32"
+    return {f"{title}, one call each": (each, SMALL_ARRAYS * SMALL_BYTES),
+            f"{title}, one call": (bucketed, SMALL_ARRAYS * SMALL_BYTES)}
+
+
+def measure(group, steps, nbytes, repeats, quick):
+    """Milliseconds per call of each step: the fastest repeat, repeats interleaved, each behind a barrier."""
+    calls = 1 if quick else max(1, BYTES_PER_REPEAT // nbytes)
+    samples = {name: [] for name in steps}
+    for name, step in steps.items():  # a warm-up call each: first allocations, gloo's first pairs
+        step()
+    for _ in range(repeats):
+        for name, step in steps.items():
+            group.barrier()
+            start = time.perf_counter()
+            for _ in range(calls):
+                step()
+            samples[name].append((time.perf_counter() - start) / calls * 1e3)
+    return {name: min(times) for name, times in samples.items()}
+
+
+def run_worker(backend_names, repeats, quick):
+    """Measure every workload in this worker; worker 0 prints the results as one JSON line."""
+    import torch
+    import torch.distributed as dist
+
+    from gradcore.distribute.workers import join
+    from gradcore.errors import BackendUnavailableError
+    from gradcore.plugin.discovery import load_backend
+
+    torch.set_num_threads(1)  # two workers share the two cores of a small machine; one thread each
+    backends = []
+    for name in backend_names:
+        try:
+            backends.append(load_backend(name))
+        except BackendUnavailableError as exc:
+            if int(os.environ["RANK"]) == 0:
+                print(f"skipping gradcore[{name}]: {exc}".splitlines()[0], file=sys.stderr)
+    group = join()
+    workloads = {**single_array_workloads(group, backends, dist, torch),
+                 **many_array_workloads(group, backends, dist, torch)}
+    results = {title: measure(group, steps, nbytes, repeats, quick) for title, (steps, nbytes) in workloads.items()}
+    if group.rank == 0:
+        print("RESULTS " + json.dumps(results), flush=True)
+    group.close()
+
+
+# ---- scaling efficiency ----------------------------------------------------------------------------
+# A compute-bound training step (an MLP's forward, gradient and Adam update under gc.function) under
+# MultiWorkerMirroredStrategy, on 1 worker and on 2, with the same batch per worker (weak scaling):
+# efficiency = step time on 1 worker / step time on 2, where 1.0 means the second worker's batch
+# came for free.
+
+SCALING_SIZES, SCALING_BATCH = (512, 1024, 1024, 10), 256
+
+
+def run_scaling_worker(backend_name, repeats, quick):
+    """Seconds per training step in this worker (worker 0 prints them as one JSON line)."""
+    import torch
+
+    os.environ["GRADCORE_BACKEND"] = backend_name
+    import gradcore as gc
+
+    torch.set_num_threads(1)
+    gc.random.set_seed(0)
+    strategy = gc.distribute.MultiWorkerMirroredStrategy()
+    rng = np.random.default_rng(0)  # the same batch on every worker: only the time is measured
+    x = gc.constant(rng.normal(size=(SCALING_BATCH, SCALING_SIZES[0])).astype(np.float32))
+    y = gc.constant(rng.integers(0, SCALING_SIZES[-1], SCALING_BATCH))
+    with strategy.scope():
+        model = gc.Sequential([gc.layers.Dense(n, activation="relu") for n in SCALING_SIZES[1:-1]]
+                              + [gc.layers.Dense(SCALING_SIZES[-1])])
+        optimizer = gc.optimizers.Adam(1e-3)
+    loss_fn = gc.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+    global_batch = SCALING_BATCH * strategy.num_replicas_in_sync
+
+    def replica_step(features, labels):
+        with gc.GradientTape() as tape:
+            loss = gc.nn.compute_average_loss(loss_fn(labels, model(features)), global_batch_size=global_batch)
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    step = gc.function(lambda features, labels: strategy.run(replica_step, args=(features, labels)))
+    step(x, y)
+    step(x, y)  # traced and compiled
+    steps = 1 if quick else 10
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            float(step(x, y))  # the host read waits for the step, on every backend
+        times.append((time.perf_counter() - start) / steps)
+    if gc.distribute.is_chief():
+        print("RESULTS " + json.dumps({"seconds": min(times)}), flush=True)
+
+
+# ---- in the parent -------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_workers(backend_names, repeats, quick, deadline_s, role="--worker", workers=WORKERS):
+    """Start the workers, wait for them, and return worker 0's results."""
+    port = free_port()
+    command = [sys.executable, os.path.abspath(__file__), role, "--repeats", str(repeats),
+               "--backends", ",".join(backend_names)] + (["--quick"] if quick else [])
+    processes = []
+    for rank in range(workers):
+        env = dict(os.environ, RANK=str(rank), WORLD_SIZE=str(workers), LOCAL_RANK=str(rank),
+                   MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")
+        processes.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True))
+    try:
+        outputs = [p.communicate(timeout=deadline_s)[0] for p in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    if any(p.returncode != 0 for p in processes):
+        raise click.ClickException(f"a worker failed (exit codes {[p.returncode for p in processes]})")
+    line = next(line for line in outputs[0].splitlines() if line.startswith("RESULTS "))
+    return json.loads(line.removeprefix("RESULTS "))
+
+
+def format_table(results):
+    systems = list(next(iter(results.values())))
+    ours = [s for s in systems if s != PEER]
+    header = ["all-reduce", *systems, *(f"{s}/{PEER}" for s in ours)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for title, values in results.items():
+        cells = [f"{values[s]:.3g}" for s in systems] + [f"{values[s] / values[PEER]:.2f}" for s in ours]
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_targets(results):
+    """The transport's overhead on one array against the target; the rows of many arrays show bucketing."""
+    lines = []
+    for size_mb in SIZES_MB:
+        values = results[f"{size_mb} MB float32"]
+        for system in (s for s in values if s != PEER):
+            ratio = values[system] / values[PEER]
+            verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
+            lines.append(f"target {system}/{PEER} <= {TARGET_RATIO} at {size_mb} MB: {ratio:.2f} {verdict}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--repeats", default=7, show_default=True, help="timed repeats per system (fastest reported)")
+@click.option("--quick", is_flag=True, help="one repeat of one call: checks that every system runs")
+@click.option("--backends", default=",".join(BACKENDS), show_default=True,
+              help="gradcore backends to time, comma-separated; those not installed are skipped")
+@click.option("--deadline", default=600, show_default=True, help="seconds the workers may take in all")
+@click.option("--worker", is_flag=True, hidden=True, help="run as one of the workers the parent starts")
+@click.option("--scaling-worker", is_flag=True, hidden=True, help="run as a worker of the scaling measurement")
+def main(repeats, quick, backends, deadline, worker, scaling_worker):
+    """Time gradcore's all-reduce against torch.distributed's and print a Markdown table (milliseconds per call)."""
+    names = [name for name in backends.split(",") if name]
+    if quick:
+        repeats = 1
+    if worker:
+        run_worker(names, repeats, quick)
+        return
+    if scaling_worker:
+        run_scaling_worker(names[0], repeats, quick)
+        return
+    import torch
+
+    click.echo(f"torch {torch.__version__}, gloo, {WORKERS} workers on 127.0.0.1, 1 thread each, "
+               f"{os.cpu_count()} CPUs; fastest of {repeats} interleaved repeats; ms per call")
+    results = run_workers(names, repeats, quick, deadline)
+    click.echo(format_table(results))
+    click.echo(format_targets(results))
+    click.echo(format_scaling(measure_scaling(names[0], repeats, quick, deadline)))
+
+
+def measure_scaling(backend_name, repeats, quick, deadline_s):
+    """{workers: seconds per step} for 1 and 2 workers."""
+    return {workers: run_workers([backend_name], repeats, quick, deadline_s, "--scaling-worker", workers)["seconds"]
+            for workers in (1, WORKERS)}
+
+
+def format_scaling(seconds):
+    sizes = "-".join(map(str, SCALING_SIZES))
+    one, two = seconds[1], seconds[WORKERS]
+    return (f"\nscaling: MLP {sizes} training step (Adam, gc.function), batch {SCALING_BATCH} per worker, "
+            f"MultiWorkerMirroredStrategy\n"
+            f"| workers | ms per step | examples per second | efficiency |\n|---|---|---|---|\n"
+            f"| 1 | {one * 1e3:.1f} | {SCALING_BATCH / one:.0f} | 1.00 |\n"
+            f"| {WORKERS} | {two * 1e3:.1f} | {WORKERS * SCALING_BATCH / two:.0f} | {one / two:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
