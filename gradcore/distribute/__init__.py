@@ -1,6 +1,6 @@
 """gc.distribute: TensorFlow's distribution strategies on every backend (docs/distribute.md)."""
 
-from gradcore.distribute import variables as _variables  # installs the variable hook of scope()
+from gradcore.distribute import variables as _variables  # noqa: F401 - installs the variable hook of scope()
 from gradcore.distribute.context import current_replica as _current_replica
 from gradcore.distribute.context import current_strategy, has_strategy
 from gradcore.distribute.input import InputContext

@@ -12,8 +12,8 @@ device would compute on it (docs/distribute.md, "Input").
 import math
 
 from gradcore.data.transforms import Batch
-from gradcore.distribute.values import PerReplica
 from gradcore.distribute import collectives
+from gradcore.distribute.values import PerReplica
 from gradcore.engine import nest
 from gradcore.engine.tensor import Tensor
 

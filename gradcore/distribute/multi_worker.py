@@ -23,7 +23,7 @@ class CollectiveAllReduceStrategy(Strategy):
     """TensorFlow's class name for ``MultiWorkerMirroredStrategy``."""
 
     def __init__(self, cluster_resolver=None, communication_options=None):
-        from gradcore.distribute import workers  # noqa: PLC0415 - needs torch, only when a strategy is made
+        from gradcore.distribute import workers  # imported here: it needs torch, only when a strategy is made
 
         group = workers.join()
         super().__init__([group.device if group is not None else "cpu"], group)

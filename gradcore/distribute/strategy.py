@@ -74,7 +74,7 @@ class Strategy:
         """``fn(*args, **kwargs)`` once per local replica; PerReplica arguments give each replica its own
         value. Returns the result, with PerReplica where the replicas' results differ."""
         if not isinstance(args, (list, tuple)):
-            raise ValueError(f"positional args must be a list or tuple, got {type(args)}")
+            raise ValueError(f"positional args must be a list or tuple, got {type(args)}")  # noqa: TRY004 - TF's
         context.check_same_strategy(self, "run()")
         kwargs = kwargs or {}
         count = len(self._devices)
@@ -148,14 +148,14 @@ class Strategy:
 
     def experimental_distribute_dataset(self, dataset, options=None):
         """Each global batch of ``dataset`` split between the replicas (docs/distribute.md, "Input")."""
-        from gradcore.distribute.input import DistributedDataset  # noqa: PLC0415 - the data package imports ops
+        from gradcore.distribute.input import DistributedDataset  # imported here: the data package imports ops
 
         return DistributedDataset(self, dataset)
 
     def distribute_datasets_from_function(self, dataset_fn, options=None):
         """``dataset_fn(InputContext)`` makes this worker's dataset of per-replica batches; the local
         replicas take its batches in turn."""
-        from gradcore.distribute.input import DistributedDatasetsFromFunction  # noqa: PLC0415
+        from gradcore.distribute.input import DistributedDatasetsFromFunction
 
         return DistributedDatasetsFromFunction(self, dataset_fn)
 

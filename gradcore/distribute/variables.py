@@ -93,13 +93,9 @@ class DistributedVariable(Variable):
     ndim = property(lambda self: self._components[0].ndim)
     device = property(lambda self: self._components[0].device)
 
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
+    @Variable.trainable.setter
     def trainable(self, value):
-        self._trainable = bool(value)
+        Variable.trainable.fset(self, value)
         for component in self._components:
             component.trainable = value
 

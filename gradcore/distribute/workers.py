@@ -26,8 +26,7 @@ from datetime import timedelta
 from gradcore.distribute import rendezvous
 from gradcore.distribute.rendezvous import TorchDistributedNotInstalledError  # noqa: F401  (re-exported)
 from gradcore.engine import dtypes
-from gradcore.errors import (DeadlineExceededError, DTypeError, GradcoreError, InvalidArgumentError,
-                             UnavailableError)
+from gradcore.errors import DeadlineExceededError, DTypeError, GradcoreError, InvalidArgumentError, UnavailableError
 
 API = rendezvous.API
 TIMEOUT_ENV = "GRADCORE_COLLECTIVE_TIMEOUT"

@@ -74,9 +74,10 @@ class Variable:
     __array_priority__ = 100
 
     def __new__(cls, *args, **kwargs):
+        made = cls
         if cls is Variable and distributed_class is not None:
-            cls = distributed_class(args, kwargs) or cls
-        return object.__new__(cls)
+            made = distributed_class(args, kwargs) or cls
+        return object.__new__(made)
 
     def __init__(self, initial_value=None, trainable=None, name=None, dtype=None, shape=None,
                  synchronization="auto", aggregation="none"):

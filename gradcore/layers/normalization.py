@@ -8,10 +8,10 @@ the statistics are taken over and in BatchNormalization's moving statistics.
 import numbers
 
 from gradcore import initializers, regularizers
+from gradcore.distribute import get_replica_context
 from gradcore.engine.recording import paused
 from gradcore.layers.base import InputSpec, Layer
 from gradcore.ops.array_ops import reshape
-from gradcore.distribute import get_replica_context
 from gradcore.ops.creation_ops import ones_like
 from gradcore.ops.math_ops import add, maximum, multiply, rsqrt, square, subtract
 from gradcore.ops.reduction_ops import reduce_mean, reduce_sum

@@ -12,8 +12,8 @@ import collections
 import os
 import time
 
-from gradcore.train.checkpoint import latest_checkpoint
 from gradcore.distribute.multi_worker import is_chief
+from gradcore.train.checkpoint import latest_checkpoint
 from gradcore.train.state_file import CheckpointState, read_state, write_state
 
 

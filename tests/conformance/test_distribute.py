@@ -13,6 +13,8 @@ from gradcore.errors import InvalidArgumentError
 from gradcore.testing import assert_allclose
 
 D = gc.distribute
+CUDA = [d for d in gc.get_backend().devices() if d.startswith("cuda")]
+needs_cuda = pytest.mark.skipif(not CUDA, reason="the backend lists no CUDA device here")
 
 
 @pytest.fixture
@@ -209,11 +211,10 @@ def test_mixing_strategies_is_an_error(mirrored):
 
 def test_reentering_the_same_scope_is_allowed(mirrored):
     """TF: the same strategy's scope may be re-entered; get_strategy() is it; in cross-replica context."""
-    with mirrored.scope():
-        with mirrored.scope():
-            assert D.get_strategy() is mirrored
-            assert D.has_strategy() and D.in_cross_replica_context()
-            assert D.get_replica_context() is None
+    with mirrored.scope(), mirrored.scope():
+        assert D.get_strategy() is mirrored
+        assert D.has_strategy() and D.in_cross_replica_context()
+        assert D.get_replica_context() is None
     assert D.get_strategy() is not mirrored
 
 
@@ -453,3 +454,24 @@ def test_checkpoint_of_a_mirrored_model_restores_on_one_device(tmp_path, mirrore
     gc.train.Checkpoint(w=fresh_w, optimizer=fresh_optimizer).restore(path)
     assert fresh_w.numpy().tolist() == w.numpy().tolist() == [-0.5, 0.5]
     assert int(fresh_optimizer.iterations.numpy()) == 1
+
+
+# ---- on GPUs (skipped where the backend lists none: CI has no GPU) -------------------------------
+
+
+@needs_cuda
+def test_mirrored_strategy_takes_every_cuda_device():
+    """TF: MirroredStrategy() with GPUs has one replica per GPU."""
+    strategy = D.MirroredStrategy()
+    result = strategy.run(lambda: gc.ones([2]) * replica_id_plus_one())
+    assert [t.device for t in strategy.experimental_local_results(result)] == CUDA
+    assert values([strategy.reduce("SUM", result, axis=None)]) == [[sum(range(1, len(CUDA) + 1))] * 2]
+
+
+@needs_cuda
+def test_training_on_cuda_replicas_matches_the_cpu(compiled):
+    one = _training_run(D.OneDeviceStrategy("/cpu:0"), compiled, synchronized=True)
+    gpus = _training_run(D.MirroredStrategy(), compiled, synchronized=True)
+    for a, b in zip(one[0], gpus[0]):
+        assert_allclose(b, a, gc.float32)
+    assert_allclose(gpus[1], one[1], gc.float32)

@@ -25,13 +25,17 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "distributed_traini
 BOUND_S = 240
 
 
-def run(tmp_path, strategy, *args, name=None):
+CUDA = [d for d in gc.get_backend().devices() if d.startswith("cuda")]
+
+
+def run(tmp_path, strategy, *args, name=None, workers=2):
     """The parameters the example saved, as a list of arrays."""
     saved = tmp_path / f"{name or strategy}.npz"
     command = [sys.executable, str(EXAMPLE), "--strategy", strategy, "--save", str(saved), *args]
     if strategy == "multi-worker":
-        command = [sys.executable, "-m", "gradcore.cli.main", "launch", "-n", "2", "--timeout", "60", *command[1:]]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=BOUND_S, cwd=tmp_path)
+        command = [sys.executable, "-m", "gradcore.cli.main", "launch", "-n", str(workers), "--timeout", "60",
+                   *command[1:]]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=BOUND_S, cwd=tmp_path)
     assert done.returncode == 0, f"{strategy} failed:\n{done.stdout}\n{done.stderr}"
     with np.load(saved) as arrays:
         return [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
@@ -44,6 +48,15 @@ def test_one_device_two_replicas_and_two_workers_end_with_the_same_parameters(tm
         for got, want in zip(scaled, one):
             assert_allclose(got, want, gc.float32)
     assert not np.allclose(one[0], run(tmp_path, "one-device", "--epochs", "1", name="short")[0])  # it trains
+
+
+@pytest.mark.skipif(not CUDA, reason="the backend lists no CUDA device here (CI has no GPU)")
+def test_workers_on_cuda_devices_train_as_the_cpu_does(tmp_path):
+    """One worker per GPU (two at most), collectives on NCCL: the CPU's parameters."""
+    cpu = run(tmp_path, "one-device", "--epochs", "2")
+    gpus = run(tmp_path, "multi-worker", "--epochs", "2", name="cuda", workers=min(2, len(CUDA)))
+    for got, want in zip(gpus, cpu):
+        assert_allclose(got, want, gc.float32)
 
 
 def test_workers_restarted_with_the_same_command_resume_from_the_last_checkpoint(tmp_path):

@@ -445,8 +445,13 @@ def test_the_benchmark_runs_and_reports_every_size(tmp_path):
                            "--backends", BACKEND], check=False, capture_output=True, text=True, cwd=tmp_path,
                           env=worker_env(), timeout=WORKER_DEADLINE_S)
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    all_reduce_table, scaling_table = done.stdout.split("\nscaling: ")
+    rows = [line for line in all_reduce_table.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| all-reduce | torch.distributed |") and f"gradcore[{BACKEND}]" in rows[0]
+    scaling = [[c.strip() for c in line.strip("|").split("|")] for line in scaling_table.splitlines()
+               if line.startswith("| ")]
+    assert [row[0] for row in scaling] == ["workers", "1", "2"], scaling_table
+    assert all(float(cell) > 0 for row in scaling[1:] for cell in row), scaling_table
     sizes = [row.split("|")[1].strip() for row in rows[1:]]  # the separator row starts "|-"
     assert sizes[:3] == ["1 MB float32", "16 MB float32", "64 MB float32"], rows
     assert any("64 arrays" in size for size in sizes), rows
