@@ -18,6 +18,7 @@ import pytest
 
 import gradcore as gc
 from gradcore.testing import assert_allclose
+from tests.unit.envs import numpy_env_only
 
 pytest.importorskip("torch")  # MultiWorkerMirroredStrategy runs on torch.distributed
 
@@ -59,6 +60,7 @@ def test_workers_on_cuda_devices_train_as_the_cpu_does(tmp_path):
         assert_allclose(got, want, gc.float32)
 
 
+@numpy_env_only  # the same code on every backend; test_resume.py resumes each backend
 def test_workers_restarted_with_the_same_command_resume_from_the_last_checkpoint(tmp_path):
     whole = run(tmp_path, "multi-worker", "--epochs", "3", name="whole")
     checkpoints = str(tmp_path / "checkpoints")
@@ -68,6 +70,7 @@ def test_workers_restarted_with_the_same_command_resume_from_the_last_checkpoint
         np.testing.assert_array_equal(got, want)  # the same steps on the same values: the same bits
 
 
+@numpy_env_only
 def test_a_killed_worker_makes_the_other_fail_naming_it(tmp_path):
     """SIGKILL one of two workers mid-training: the other exits non-zero within the collective timeout,
     naming the lost rank; nothing hangs."""

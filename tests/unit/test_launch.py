@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from gradcore.cli import launch as launching
 from gradcore.cli import main
+from tests.unit.envs import numpy_env_only
 
 
 def test_the_command_is_torchrun_on_one_node_at_127_0_0_1_with_the_script_args_passed_through():
@@ -65,6 +66,7 @@ def test_without_torch_launch_says_how_to_install_it(monkeypatch, tmp_path):
     assert "pip install 'gradcore[distribute]'" in result.output
 
 
+@numpy_env_only
 def test_a_failing_worker_fails_the_launch_and_every_worker_gets_the_args(tmp_path):
     pytest.importorskip("torch")
     script = tmp_path / "args.py"

@@ -21,6 +21,7 @@ import pytest
 
 from gradcore.distribute import rendezvous, workers
 from gradcore.errors import DTypeError, InvalidArgumentError
+from tests.unit.envs import numpy_env_only
 
 BACKEND = os.environ.get("GRADCORE_BACKEND") or "numpy"
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -333,6 +334,7 @@ RENDEZVOUS_SCRIPT = """
 """
 
 
+@numpy_env_only
 def test_two_workers_meet_through_tf_config(tmp_path):
     pytest.importorskip("torch")
     script = write_script(tmp_path, "meet.py", RENDEZVOUS_SCRIPT)
@@ -372,6 +374,7 @@ def started_steps(tmp_path, name, rank):
     return re.findall(rf"rank {rank} pid (\d+) step (\d+)", output(tmp_path, name)[0])
 
 
+@numpy_env_only
 @pytest.mark.parametrize("victim", [1, 0], ids=["worker", "store-host"])
 def test_a_killed_worker_is_named_by_the_survivor_well_before_the_timeout(tmp_path, victim):
     pytest.importorskip("torch")
@@ -395,6 +398,7 @@ def test_a_killed_worker_is_named_by_the_survivor_well_before_the_timeout(tmp_pa
     assert "restart all workers with the same command" in stderr
 
 
+@numpy_env_only
 def test_a_worker_that_does_not_come_makes_the_others_time_out_naming_it(tmp_path):
     pytest.importorskip("torch")
     script = write_script(tmp_path, "train.py", TRAINING_SCRIPT)
@@ -411,6 +415,7 @@ def test_a_worker_that_does_not_come_makes_the_others_time_out_naming_it(tmp_pat
             "the collective timeout of 3 s; worker rank(s) 1 of 2 had not started it") in stderr
 
 
+@numpy_env_only
 def test_under_launch_a_killed_worker_fails_the_launch_naming_its_rank(tmp_path):
     pytest.importorskip("torch")
     script = write_script(tmp_path, "train.py", TRAINING_SCRIPT)
@@ -439,6 +444,7 @@ def test_under_launch_a_killed_worker_fails_the_launch_naming_its_rank(tmp_path)
 # ---- the benchmark --------------------------------------------------------------------------
 
 
+@numpy_env_only
 def test_the_benchmark_runs_and_reports_every_size(tmp_path):
     pytest.importorskip("torch")
     done = subprocess.run([sys.executable, str(BENCHMARKS / "bench_distribute.py"), "--quick",
