@@ -72,7 +72,9 @@ def test_a_failing_worker_fails_the_launch_and_every_worker_gets_the_args(tmp_pa
     script = tmp_path / "args.py"
     script.write_text(textwrap.dedent("""
         import os, sys
-        print("worker", os.environ["RANK"], os.environ["WORLD_SIZE"], sys.argv[1:], flush=True)
+        # One write per line: the workers share the pipe, and print's separate writes can interleave.
+        sys.stdout.write(f"worker {os.environ['RANK']} {os.environ['WORLD_SIZE']} {sys.argv[1:]}\\n")
+        sys.stdout.flush()
         sys.exit(3 if os.environ["RANK"] == "1" else 0)
     """))
     command = [sys.executable, "-c", "from gradcore.cli import main; main()", "launch", "-n", "2", str(script),
