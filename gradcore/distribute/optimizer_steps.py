@@ -10,7 +10,7 @@ refused, as TensorFlow refuses it.
 
 from gradcore.distribute import context
 from gradcore.distribute.reduce_op import ReduceOp
-from gradcore.distribute.variables import DistributedVariable, writes_in_sync
+from gradcore.distribute.variables import DistributedVariable
 from gradcore.errors import InvalidArgumentError
 
 
@@ -27,5 +27,3 @@ def summed_over_replicas(grads, variables, own_variables, api):
                 "the optimizer inside `with strategy.scope():`")
     return replica.all_reduce(ReduceOp.SUM, list(grads))
 
-
-__all__ = ["summed_over_replicas", "writes_in_sync"]

@@ -60,8 +60,7 @@ class DistributedVariable(Variable):
         if callable(initial_value):
             initial_value = initial_value()  # once: every replica starts from the same value
         with device(strategy._devices[0]):
-            first = _plain(constant(initial_value, dtype=dtype) if not isinstance(initial_value, Tensor)
-                           else initial_value, trainable, name, dtype, shape, synchronization, aggregation)
+            first = _plain(initial_value, trainable, name, dtype, shape, synchronization, aggregation)
         first._value = strategy._initial_value(first)
         snapshot = Tensor(first._value, first._dtype, first._backend)  # not a read: no tape should watch a copy
         self._components = [first] + [_plain(collectives.on_device(snapshot, d), trainable, name,

@@ -25,7 +25,8 @@ import warnings
 import numpy as np
 
 from gradcore import initializers
-from gradcore.distribute.optimizer_steps import summed_over_replicas, writes_in_sync
+from gradcore.distribute.optimizer_steps import summed_over_replicas
+from gradcore.distribute.variables import writes_in_sync
 from gradcore.engine import dtypes, tracking
 from gradcore.engine.convert import convert_to_tensor, device
 from gradcore.engine.recording import paused
