@@ -17,6 +17,7 @@ from gradcore.errors import (
     OperatorNotAllowedInGraphError,
     ResourceExhaustedError,
     ShapeError,
+    UnimplementedError,
 )
 from gradcore.engine import dtypes, nest
 from gradcore.engine.dtypes import (

@@ -17,6 +17,7 @@ import sys
 import numpy as np
 
 from gradcore.engine.convert import to_tensor
+from gradcore.engine.own_code import is_gradcore_module
 from gradcore.errors import DTypeError, InvalidArgumentError
 from gradcore.ops import kernels
 
@@ -101,8 +102,7 @@ def _report(call, output, found):
 
 
 def _in_gradcore(frame):
-    module = frame.f_globals.get("__name__", "")
-    return module == "gradcore" or module.startswith("gradcore.")
+    return is_gradcore_module(frame.f_globals.get("__name__", ""))
 
 
 def _user_line(frame):

@@ -31,6 +31,19 @@ class BackendUnavailableError(BackendError):
     """The requested backend is unknown or cannot be loaded here."""
 
 
+class UnimplementedError(GradcoreError, NotImplementedError):
+    """The backend in use does not provide this kernel or dtype (TensorFlow's name).
+
+    ``gap`` is ``("kernel", name)`` or ``("dtype", name)`` when the backend declared the gap in its
+    ``unsupported_kernels`` or ``dtypes`` (docs/writing-a-backend.md); the conformance suite reports
+    such a test as unsupported rather than failed.
+    """
+
+    def __init__(self, message, gap=None):
+        super().__init__(message)
+        self.gap = gap
+
+
 class ResourceExhaustedError(GradcoreError, MemoryError):
     """An array would not fit in the device's memory (TensorFlow's name)."""
 

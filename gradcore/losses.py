@@ -246,7 +246,7 @@ class Loss:
     computed in float32 by the loss functions; with ``dtype="float16"`` (or bfloat16) their
     per-sample values are then rounded to it and weighted and reduced in it, as Keras's
     ``reduce_weighted_values`` converts them to the loss's dtype, so the result has that dtype
-    (tests/conformance/test_mixed_precision.py, test_loss_dtype_float16_gives_float16).
+    (gradcore/conformance/test_mixed_precision.py, test_loss_dtype_float16_gives_float16).
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):

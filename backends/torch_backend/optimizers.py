@@ -27,7 +27,7 @@ def _step_down(variables, numerators, rate, denominators):
 
     On the CPU it is one pass, ``addcdiv``: torch computes w + (value * t1) / t2, a multiply, a
     divide, then an add, which no compiler can contract into a fused multiply-add, so its bits are
-    those of the three separate ops (tests/conformance/test_fused_optimizers.py checks it). Its
+    those of the three separate ops (gradcore/conformance/test_fused_optimizers.py checks it). Its
     value is a host number: exact, as the rate is a float32 or float64 0-d tensor, but reading it
     waits for the device, so on CUDA the three ops run as separate launches instead.
     """

@@ -10,6 +10,8 @@ gradcore ops, so an outer tape records them and higher orders come for free.
 import inspect
 import sys
 
+from gradcore.engine.own_code import is_gradcore_module
+
 _rules = {}  # op type -> (gradient function or None for no_gradient, where, registering module)
 
 
@@ -58,11 +60,9 @@ def get_gradient_function(op_type):
         raise LookupError(f"gradient registry has no entry for: {op_type}") from None
 
 
-def registered_op_types(module_prefix=None):
-    """Sorted op types in the registry, optionally only those registered by modules under a prefix."""
-    return sorted(
-        name for name, (_, _, module) in _rules.items() if module_prefix is None or module.startswith(module_prefix)
-    )
+def registered_op_types(gradcore_only=False):
+    """Sorted op types in the registry; with ``gradcore_only``, only those gradcore's own modules register."""
+    return sorted(name for name, (_, _, module) in _rules.items() if not gradcore_only or is_gradcore_module(module))
 
 
 def unregister(op_type):

@@ -2,7 +2,7 @@
 
 Semantics follow ``tf.GradientTape`` in eager mode: what it watches, its
 lifecycle (persistent, nested, re-entered, reset), targets and sources,
-unconnected gradients, and jacobians; tests/conformance/test_tape.py checks
+unconnected gradients, and jacobians; gradcore/conformance/test_tape.py checks
 each behaviour. The tape's misuse errors keep TensorFlow's builtin classes and
 messages (docs/errors.md, "Where gradcore follows TensorFlow's classes
 instead"). Tapes are thread-local: one entered in a thread records only that

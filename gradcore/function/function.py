@@ -1,6 +1,6 @@
 """``gc.function``: trace a Python function once per input signature, then run the recorded program.
 
-The observable behaviour is ``tf.function``'s (docs/function.md; tests/conformance/test_function.py
+The observable behaviour is ``tf.function``'s (docs/function.md; gradcore/conformance/test_function.py
 cites the TensorFlow behaviour each test mirrors): one trace per signature (tensor shapes and
 dtypes, Python values by value), Python side effects once per trace, variables created on
 the first call only, ``Variable.assign`` inside visible outside, nested structures in and

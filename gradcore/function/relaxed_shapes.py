@@ -17,6 +17,7 @@ import threading
 import numpy as np
 
 from gradcore.engine import convert, dtypes, nest
+from gradcore.engine.own_code import is_gradcore_module
 from gradcore.engine.recording import state
 from gradcore.engine.sizes import (
     UNKNOWN,
@@ -88,7 +89,7 @@ _swap_lock = threading.Lock()
 def _shape_in_a_relaxed_trace(tensor):
     tracer = state.tracer
     shape = tuple(tensor._value.shape) if tracer is None else tracer.shape_of(tensor)
-    if sys._getframe(1).f_globals.get("__name__", "").startswith("gradcore."):
+    if is_gradcore_module(sys._getframe(1).f_globals.get("__name__", "")):
         return shape
     return tuple(None if type(n) is Size else n for n in shape)
 

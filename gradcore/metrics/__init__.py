@@ -1,4 +1,4 @@
-"""``gc.metrics``: Keras 3's streaming metrics (``tf.keras.metrics``), checked in tests/conformance/test_metrics.py.
+"""``gc.metrics``: Keras 3's streaming metrics (``tf.keras.metrics``), checked in gradcore/conformance/test_metrics.py.
 
 A metric keeps its statistics in non-trainable Variables, grows them with
 ``update_state`` and reads them with ``result()``; ``m(...)`` does both. This

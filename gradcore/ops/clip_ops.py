@@ -1,4 +1,4 @@
-"""Clipping by value and by norm, as TensorFlow's ``clip_ops`` (checked in tests/conformance/test_clipping.py).
+"""Clipping by value and by norm, as TensorFlow's ``clip_ops`` (checked in gradcore/conformance/test_clipping.py).
 
 Every function is a composite of differentiable ops, built the way TF builds
 it, so the gradients (including the ones on a bound and at a zero norm) are

@@ -13,6 +13,12 @@ Required kernels are abstract. Optional kernels have composite defaults here,
 written with the required ones; a backend overrides them only for speed. The
 composites stay tested: ``gc.force_composites()`` (or GRADCORE_FORCE_COMPOSITES=1)
 runs every op on them, through a ``CompositeView`` of the backend.
+
+A backend that cannot provide a kernel or a dtype says so instead of failing at
+random: ``unsupported_kernels`` names the kernels it lacks and ``dtypes`` the
+dtypes it has. Calling a declared-missing kernel, or making an array of an
+undeclared dtype, raises ``UnimplementedError`` with the gap attached, which the
+conformance suite counts as unsupported (docs/writing-a-backend.md).
 """
 
 import abc
@@ -20,6 +26,7 @@ import types
 
 import numpy as np
 
+from gradcore.errors import UnimplementedError
 from gradcore.plugin.optimizer_composites import OptimizerComposites
 from gradcore.plugin.window_composites import WindowComposites
 
@@ -28,12 +35,32 @@ class NeedsConcreteValues(Exception):
     """Raised by ``Backend.trace_abstractly`` when the traced code needs values an abstract trace lacks."""
 
 
+ALL_DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+
+#: The kernels that make an array of a dtype they are given: where an undeclared dtype is refused.
+_DTYPE_MAKERS = {"asarray": 1, "full": 2, "arange": 3, "eye": 2, "cast": 1, "zeros": 1, "ones": 1}
+
+
 class Backend(WindowComposites, OptimizerComposites, abc.ABC):
     """Base class of backends. Subclasses set ``name`` and implement the kernels."""
 
     name = "abstract"
-    #: dtype names this backend supports; the core refuses the others.
-    dtypes = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+    #: dtype names this backend supports; making an array of another raises UnimplementedError.
+    dtypes = ALL_DTYPES
+    #: kernels (required or optional) this backend does not provide; calling one raises UnimplementedError.
+    unsupported_kernels = ()
+
+    def __init_subclass__(cls, **kwargs):
+        """Install the declared gaps: done once per class, so a backend without gaps pays nothing per call."""
+        super().__init_subclass__(**kwargs)
+        for kernel in cls.unsupported_kernels:
+            setattr(cls, kernel, _missing_kernel(kernel))
+        missing_dtypes = frozenset(ALL_DTYPES) - frozenset(cls.dtypes)
+        if missing_dtypes:
+            for kernel, position in _DTYPE_MAKERS.items():
+                method = getattr(cls, kernel)
+                if not getattr(method, "_refuses_dtypes", False) and kernel not in cls.unsupported_kernels:
+                    setattr(cls, kernel, _refusing_dtypes(method, kernel, position, missing_dtypes))
 
     # ---- capabilities ---------------------------------------------------------------
 
@@ -379,6 +406,32 @@ class CompositeView:
 def composite_view(backend):
     """A view of ``backend`` whose optional kernels are the composite defaults (see CompositeView)."""
     return CompositeView(backend)
+
+
+def _missing_kernel(kernel):
+    def missing(self, *args, **kwargs):
+        raise UnimplementedError(
+            f"backend {self.name!r} does not provide the kernel {kernel!r} (its unsupported_kernels say "
+            f"so); run this op on another backend", gap=("kernel", kernel))
+
+    missing.__name__ = kernel
+    missing.__isabstractmethod__ = False
+    return missing
+
+
+def _refusing_dtypes(method, kernel, position, missing_dtypes):
+    """``method`` that first refuses a dtype argument (at ``position`` after self) the backend lacks."""
+    def refusing(self, *args, **kwargs):
+        dtype = args[position] if len(args) > position else kwargs.get("dtype")
+        if dtype is not None and dtype.name in missing_dtypes:
+            raise UnimplementedError(
+                f"backend {self.name!r} has no {dtype.name} arrays (kernel {kernel!r}); it supports "
+                f"{', '.join(self.dtypes)}. Use one of those, or another backend", gap=("dtype", dtype.name))
+        return method(self, *args, **kwargs)
+
+    refusing._refuses_dtypes = True
+    refusing.__name__ = kernel
+    return refusing
 
 
 def _count(shape, axis):

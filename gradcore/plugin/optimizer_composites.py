@@ -14,7 +14,7 @@ of the dtype as a weak scalar in an op is, so the results are the op-by-op path'
 bit for bit. A backend overrides a kernel to do the same arithmetic with less
 overhead (multi-tensor kernels, one compiled program); it must keep every rounding
 of the op-by-op path (no fused multiply-add, no reciprocal square root), as the
-conformance tests compare the two exactly (tests/conformance/test_fused_optimizers.py).
+conformance tests compare the two exactly (gradcore/conformance/test_fused_optimizers.py).
 """
 
 

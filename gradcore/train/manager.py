@@ -1,6 +1,6 @@
 """``gc.train.CheckpointManager``: numbered saves in one directory, the oldest deleted.
 
-As ``tf.train.CheckpointManager`` (tests/conformance/test_checkpoint.py cites each behaviour):
+As ``tf.train.CheckpointManager`` (gradcore/conformance/test_checkpoint.py cites each behaviour):
 ``max_to_keep`` newest checkpoints are kept, older ones deleted unless
 ``keep_checkpoint_every_n_hours`` preserves one; with a ``step_counter`` and
 ``checkpoint_interval`` a save comes only every so many steps. The list lives in the

@@ -1,6 +1,6 @@
 """What ``Checkpoint.restore`` returns: how well the checkpoint and the Python program matched.
 
-The assertions and their messages are TensorFlow's (tests/conformance/test_checkpoint.py cites
+The assertions and their messages are TensorFlow's (gradcore/conformance/test_checkpoint.py cites
 each behaviour): ``assert_consumed`` wants every saved value used and every Python object
 matched; ``assert_existing_objects_matched`` only the objects that exist now; and
 ``assert_nontrivial_match`` anything besides the save counter. Each returns the status.

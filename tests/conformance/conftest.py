@@ -1,39 +1,27 @@
-"""Runs the conformance suite against ONE backend: --gradcore-backend, else GRADCORE_BACKEND, else numpy."""
+"""The conformance suite lives in the package (gradcore/conformance), so that it ships in the wheel
+and a third-party backend's author can run it (docs/writing-a-backend.md). This folder is its
+runner in the repository: ``pytest tests/conformance[/test_x.py[::test_y]]`` runs the installed
+suite's copy of those tests, on --gradcore-backend, else GRADCORE_BACKEND, else numpy.
+"""
 
-import os
+import importlib.util
+from pathlib import Path
 
-import pytest
+pytest_plugins = ["gradcore.conformance"]
 
-import gradcore as gc
-
-
-def pytest_addoption(parser):
-    parser.addoption("--gradcore-backend", default=None, help="backend to run the conformance suite on")
+HERE = Path(__file__).resolve().parent
+# Found, not imported: pytest imports the plugin after this file, and only then rewrites its asserts.
+SUITE_DIR = Path(importlib.util.find_spec("gradcore.conformance").submodule_search_locations[0]).resolve()
 
 
 def pytest_configure(config):
-    name = config.getoption("--gradcore-backend") or os.environ.get("GRADCORE_BACKEND") or "numpy"
-    gc.set_backend(name)
+    config.args = [_in_suite(arg) for arg in config.args]
 
 
-def pytest_ignore_collect(collection_path, config):
-    """Cross-backend and native-oracle checks need a backend other than numpy to compare."""
-    if collection_path.name in ("test_cross_backend.py", "test_native_oracles.py"):
-        return gc.get_backend().name == "numpy"
-    return None
-
-
-def pytest_report_header(config):
-    backend = gc.get_backend()
-    return f"gradcore backend: {backend.name} {backend.version()} devices={backend.devices()}"
-
-
-@pytest.fixture
-def backend():
-    return gc.get_backend()
-
-
-@pytest.fixture(params=["eager", "gc.function"])
-def compiled(request):
-    """``fn`` itself, or ``gc.function(fn)``: a check that takes this runs both ways (docs/function.md)."""
-    return (lambda fn: fn) if request.param == "eager" else gc.function
+def _in_suite(arg):
+    """``arg`` with this folder's path replaced by the installed suite's (node ids keep their tail)."""
+    path, sep, rest = arg.partition("::")
+    resolved = Path(path).resolve()
+    if resolved != HERE and HERE not in resolved.parents:
+        return arg
+    return str(SUITE_DIR / resolved.relative_to(HERE)) + sep + rest

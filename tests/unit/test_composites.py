@@ -22,7 +22,7 @@ from scipy import special
 import gradcore as gc
 from gradcore.plugin.contract import OPTIONAL_KERNELS, Backend, composite_view
 from gradcore.testing import assert_allclose
-from tests.conformance.cases import conv_cases
+from gradcore.conformance.cases import conv_cases
 
 DTYPES = (gc.float16, gc.bfloat16, gc.float32, gc.float64)
 

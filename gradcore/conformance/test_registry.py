@@ -171,8 +171,8 @@ def test_no_gradient_op_gives_none(op_type):
 def test_registered_op_types_and_unregister(op_type):
     gc.RegisterGradient(op_type)(lambda op, dz: dz)
     assert op_type in registry.registered_op_types()
-    assert op_type not in registry.registered_op_types(module_prefix="gradcore.")
-    assert "Square" in registry.registered_op_types(module_prefix="gradcore.")
+    assert op_type not in registry.registered_op_types(gradcore_only=True)
+    assert "Square" in registry.registered_op_types(gradcore_only=True)
     registry.unregister(op_type)
     assert op_type not in registry.registered_op_types()
     with pytest.raises(LookupError):

@@ -43,8 +43,8 @@ def compare_with_numpy(case, arrays, dtype, weights, reproduce):
 def reproduce_command(case_name, seed, dtype):
     backend = gc.get_backend().name
     return (
-        f"reproduce with: GRADCORE_BACKEND={backend} python -m pytest tests/conformance/test_cross_backend.py "
-        f"-k '{case_name}' -p no:randomly --hypothesis-seed=0  (case {case_name!r}, input seed {seed}, {dtype})"
+        f"reproduce with: gradcore conformance --backend {backend} -k 'cross_backend and {case_name}' "
+        f"--hypothesis-seed=0  (case {case_name!r}, input seed {seed}, {dtype})"
     )
 
 

@@ -59,6 +59,7 @@ def test_forward_matches_reference(case, dtype):
         np.testing.assert_array_equal(out.numpy(), expected, err_msg=reproduction(case, dtype))
 
 
+@pytest.mark.gradcore_dtype("float64")
 @pytest.mark.parametrize("case", DIFFERENTIABLE)
 def test_gradient_matches_finite_differences(case):
     arrays, weights, directions, _ = setup(case)
@@ -72,6 +73,7 @@ def test_gradient_matches_finite_differences(case):
     assert_fd_close(inner(grads, directions), numeric, err_msg=reproduction(case, "float64"))
 
 
+@pytest.mark.gradcore_dtype("float64")
 @pytest.mark.parametrize("case", SECOND_ORDER)
 def test_second_order_matches_finite_differences(case):
     arrays, weights, directions, rng = setup(case)
@@ -92,6 +94,7 @@ def test_second_order_matches_finite_differences(case):
     assert_fd_close(inner(second, directions), numeric, err_msg=reproduction(case, "float64 second order"))
 
 
+@pytest.mark.gradcore_dtype("float32")
 @pytest.mark.parametrize("case", FLOAT32_GRADS)
 def test_float32_gradient_agrees_with_float64(case):
     arrays, weights, _, _ = setup(case)

@@ -60,15 +60,16 @@ def test_sparse_cross_entropy_needs_labels_shaped_like_logits_without_classes(la
         SPARSE(labels=gc.constant(labels), logits=f32(logits))
 
 
-INT_LOGITS = gc.constant(np.zeros((2, 3), np.int32))
+def int_logits():
+    return gc.constant(np.zeros((2, 3), np.int32))
 
 
 @pytest.mark.parametrize("call, api", [
-    (lambda: SPARSE(labels=gc.constant([0, 1]), logits=INT_LOGITS), "gc.nn.sparse_softmax_cross_entropy_with_logits"),
-    (lambda: DENSE(labels=INT_LOGITS, logits=INT_LOGITS), "gc.nn.softmax_cross_entropy_with_logits"),
-    (lambda: SIGMOID(labels=INT_LOGITS, logits=INT_LOGITS), "gc.nn.sigmoid_cross_entropy_with_logits"),
-    (lambda: gc.nn.softmax(INT_LOGITS), "gc.nn.softmax"),
-    (lambda: gc.nn.log_softmax(INT_LOGITS), "gc.nn.log_softmax"),
+    (lambda: SPARSE(labels=gc.constant([0, 1]), logits=int_logits()), "gc.nn.sparse_softmax_cross_entropy_with_logits"),
+    (lambda: DENSE(labels=int_logits(), logits=int_logits()), "gc.nn.softmax_cross_entropy_with_logits"),
+    (lambda: SIGMOID(labels=int_logits(), logits=int_logits()), "gc.nn.sigmoid_cross_entropy_with_logits"),
+    (lambda: gc.nn.softmax(int_logits()), "gc.nn.softmax"),
+    (lambda: gc.nn.log_softmax(int_logits()), "gc.nn.log_softmax"),
 ])
 def test_integer_logits_are_a_dtype_error(call, api):
     with pytest.raises(gc.DTypeError, match=re.escape(f"{api}: expected a floating-point tensor, got dtype int32")):
