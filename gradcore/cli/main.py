@@ -8,6 +8,8 @@ gradcore never does; a backend that fails to load is reported, not raised.
 ``gradcore demo`` trains a small CNN on scikit-learn's digits (gradcore/cli/demo.py).
 
 ``gradcore launch -n N script.py`` runs N workers of a script through torchrun (gradcore/cli/launch.py).
+
+``gradcore conformance --backend NAME`` runs the conformance suite on a backend (gradcore/cli/conformance.py).
 """
 
 import os
@@ -17,6 +19,7 @@ import click
 
 from gradcore import __version__
 from gradcore.cli import demo as digits_demo  # the name demo is the command's
+from gradcore.cli.conformance import conformance
 from gradcore.cli.launch import launch
 from gradcore.errors import BackendUnavailableError, GradcoreError
 from gradcore.plugin import discovery as plugins
@@ -25,28 +28,34 @@ COLUMNS = ("backend", "origin", "version", "status", "devices")
 
 
 def backend_rows():
-    """One dict per registered backend, loading the available ones to ask for devices."""
-    rows = []
-    for spec in plugins.discover().values():
-        devices = _devices(spec)  # first: a failed load() becomes the reason read next
-        reason = spec.unavailable_reason()
-        rows.append({
-            "backend": spec.name,
-            "origin": spec.origin,
-            "version": spec.version(),
-            "status": "available" if reason is None else f"unavailable: {reason}",
-            "devices": ", ".join(devices) if devices else "-",
-        })
-    return rows
+    """One dict per backend and failed plugin, loading the available backends to ask for devices."""
+    return [_backend_row(spec) for spec in plugins.discover().values()]
+
+
+def _backend_row(spec):
+    devices = _devices(spec)  # first: a failed load() becomes the reason read next
+    reason = spec.unavailable_reason()
+    return {
+        "backend": spec.name,
+        "origin": spec.origin,
+        "version": _text_or_error(spec.version, "version()"),
+        "status": "available" if reason is None else f"unavailable: {reason}",
+        "devices": devices,
+    }
 
 
 def _devices(spec):
-    if spec.unavailable_reason() is not None:
-        return []
+    if spec.try_load() is not None:
+        return "-"
+    return _text_or_error(lambda: ", ".join(spec.instance.devices()) or "-", "devices()")
+
+
+def _text_or_error(call, what):
+    """call()'s result as text, or what it raised: one broken backend must not break the table."""
     try:
-        return list(plugins.load_backend(spec.name).devices())
-    except BackendUnavailableError:  # load() failed; the spec now holds the reason
-        return []
+        return str(call())
+    except Exception as exc:  # noqa: BLE001 - reported in the table instead
+        return f"{what} raised {plugins.describe_exception(exc)}"
 
 
 def format_table(rows):
@@ -66,6 +75,9 @@ def main():
 def info():
     """List the registered backends: origin, version, availability and devices."""
     click.echo(f"gradcore {__version__}")
+    autoload = plugins.describe_autoload()
+    if autoload:
+        click.echo(autoload)
     click.echo(f"default backend: {_default_backend()}\n")
     click.echo(format_table(backend_rows()))
 
@@ -112,6 +124,7 @@ def demo(epochs, seed, backend, require_accuracy, eager, run_dir, resume_dir):
 
 
 main.add_command(launch)
+main.add_command(conformance)
 
 
 def _default_backend():
