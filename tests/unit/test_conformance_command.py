@@ -114,3 +114,16 @@ def test_an_unknown_backend_is_a_clear_error(plugin_path, tmp_path):
     assert result.returncode == 1
     assert "unknown gradcore backend 'no-such-backend'" in result.stderr
     assert "flipped" in result.stderr  # the known backends are listed
+
+
+def test_the_repository_runner_runs_the_installed_suite(tmp_path):
+    """tests/conformance holds only a conftest: pytest on that folder runs gradcore/conformance."""
+    runner = Path(__file__).resolve().parents[1] / "conformance"
+    env = {**os.environ, "GRADCORE_BACKEND": "numpy"}
+    result = subprocess.run([sys.executable, "-m", "pytest", str(runner), "-p", "no:cacheprovider", "-k",
+                             "test_forward_matches_reference and abs", "--collect-only", "-q"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert len(collected) == 5, collected  # abs in float16, bfloat16, float32, float64 and int32
+    assert all("gradcore/conformance/test_ops.py::" in line for line in collected), collected
