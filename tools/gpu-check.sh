@@ -13,11 +13,9 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch, jax; print('torch', torch.__version__, torch.cuda.is_available(), '| jax', jax.__version__, jax.devices())"
 step "install gradcore (no deps, offline)" python3 -m pip install -q --no-deps --no-build-isolation --no-index .
 step "gradcore info" python3 -m gradcore.cli info
-opt=""; python3 -m pytest --help -p no:cacheprovider 2>/dev/null | grep -q -- "--gradcore-device" && opt="--gradcore-device cuda:0"
 for b in torch jax; do
-  STEP_S=200 step "conformance on $b ${opt:-(device tests only: no --gradcore-device option yet)}" \
-    env GRADCORE_BACKEND=$b python3 -m pytest -q -x -p no:cacheprovider tests/conformance \
-    ${opt:--k "device or cuda or gpu"}
+  STEP_S=200 step "conformance on $b, every test inside gc.device('cuda:0')" \
+    python3 -m gradcore.cli conformance --backend $b --device cuda:0 --report "${OUT:-.}/conformance-$b-cuda.md" -- -x
 done
 step "demo on torch cuda" env GRADCORE_BACKEND=torch python3 -c "
 import gradcore as gc
