@@ -28,7 +28,7 @@ def conformance(backend, device, keyword, report, xfails, pytest_args):
     """Run the conformance suite on a backend and print a summary table (op x dtype).
 
     Exits non-zero if any test fails. Arguments after the options go to pytest
-    (e.g. -x, --tb=line, -n for pytest-xdist when installed).
+    (e.g. -x, --tb=line, --hypothesis-seed=0).
     """
     backend = backend or os.environ.get(plugins.ENV_VAR) or plugins.DEFAULT_BACKEND
     try:

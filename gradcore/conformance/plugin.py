@@ -91,7 +91,7 @@ def pytest_runtest_makereport(item, call):
         rep.outcome = "skipped"
         rep.longrepr = (str(item.path), item.location[1] or 0, f"{UNSUPPORTED}: {gap[0]} {gap[1]}")
         rep.user_properties.append((UNSUPPORTED, gap))
-    if rep.when == "call" or (rep.when == "setup" and not rep.passed):
+    if rep.when == "call" or not rep.passed:  # a setup that skipped or failed has no call; a teardown error counts
         item.config.stash[_RESULTS].add(item, suite_id(item), rep, gap)
     return rep
 

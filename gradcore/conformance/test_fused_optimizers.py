@@ -17,6 +17,7 @@ import pytest
 import gradcore as gc
 from gradcore.errors import InvalidArgumentError
 from gradcore.ops import kernels
+
 from .test_optim_trajectories import OPTIONS, assert_trajectory, f32
 
 UPDATE_KERNELS = {"SGD": "sgd_update", "Adam": "adam_update", "AdamW": "adam_update", "RMSprop": "rmsprop_update",

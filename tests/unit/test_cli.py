@@ -20,6 +20,7 @@ import gradcore
 from gradcore.cli import main
 from gradcore.cli.main import COLUMNS
 from gradcore.plugin import discovery as plugins
+from tests.unit.fake_distributions import install_distribution
 
 
 def _table(output):
@@ -111,25 +112,14 @@ raise ImportError("libcudart.so.12: cannot open shared object file")
 """
 
 
-def _install(root, name, version, entry_points, modules):
-    """A distribution as pip would leave it on ``root``: its modules and a *.dist-info directory."""
-    for module, source in modules.items():
-        (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{name.replace('-', '_')}-{version}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-    lines = "".join(f"{entry_point} = {target}\n" for entry_point, target in entry_points.items())
-    (info / "entry_points.txt").write_text(f"[gradcore]\n{lines}")
-
-
 def _fake_distribution(root, module="gradcore_fake"):
     """A third-party distribution on ``root``: one backend that loads, one whose module is missing."""
-    _install(root, "gradcore-fake", "1.2.3", {"fake": module}, {module: FAKE_PLUGIN})
+    install_distribution(root, "gradcore-fake", "1.2.3", {"fake": module}, {module: FAKE_PLUGIN})
 
 
 def _broken_distribution(root, module="gradcore_broken_cupy"):
     """A third-party distribution on ``root`` whose module raises ImportError on import."""
-    _install(root, "gradcore-broken", "0.4.2", {"cupy": module}, {module: BROKEN_PLUGIN})
+    install_distribution(root, "gradcore-broken", "0.4.2", {"cupy": module}, {module: BROKEN_PLUGIN})
 
 
 def test_installed_script_lists_a_third_party_backend_with_its_distribution(tmp_path):
@@ -229,7 +219,7 @@ def rediscover(tmp_path, monkeypatch):
 
 
 def test_info_lists_backends_whose_load_devices_or_version_raise(rediscover):
-    _install(rediscover, "gradcore-misbehaving", "5.0", {"misbehaving": "gradcore_misbehaving"},
+    install_distribution(rediscover, "gradcore-misbehaving", "5.0", {"misbehaving": "gradcore_misbehaving"},
              {"gradcore_misbehaving": MISBEHAVING_PLUGIN})
     result = CliRunner().invoke(main, ["info"])
     assert result.exit_code == 0, result.output
@@ -243,7 +233,7 @@ def test_info_lists_backends_whose_load_devices_or_version_raise(rediscover):
 
 
 def test_info_lists_a_duplicate_name_as_unavailable_and_keeps_the_first(rediscover):
-    _install(rediscover, "gradcore-misbehaving", "5.0", {"dup": "gradcore_misbehaving_dup"},
+    install_distribution(rediscover, "gradcore-misbehaving", "5.0", {"dup": "gradcore_misbehaving_dup"},
              {"gradcore_misbehaving_dup": MISBEHAVING_PLUGIN})
     result = CliRunner().invoke(main, ["info"])
     assert result.exit_code == 0, result.output
