@@ -27,6 +27,11 @@ import types
 import numpy as np
 
 from gradcore.errors import UnimplementedError
+from gradcore.plugin import indexing_composites, linalg_composites, math_composites, nn_composites
+from gradcore.plugin.indexing_composites import IndexingComposites
+from gradcore.plugin.linalg_composites import LinalgComposites
+from gradcore.plugin.math_composites import MathComposites
+from gradcore.plugin.nn_composites import NNComposites
 from gradcore.plugin.optimizer_composites import OptimizerComposites
 from gradcore.plugin.window_composites import WindowComposites
 
@@ -41,7 +46,9 @@ ALL_DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int
 _DTYPE_MAKERS = {"asarray": 1, "full": 2, "arange": 3, "eye": 2, "cast": 1, "zeros": 1, "ones": 1}
 
 
-class Backend(WindowComposites, OptimizerComposites, abc.ABC):
+class Backend(
+    MathComposites, LinalgComposites, IndexingComposites, NNComposites, WindowComposites, OptimizerComposites, abc.ABC
+):
     """Base class of backends. Subclasses set ``name`` and implement the kernels."""
 
     name = "abstract"
@@ -378,7 +385,7 @@ OPTIONAL_KERNELS = (
     "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter",
     "max_pool2d", "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d", "avg_pool2d_grad",
     "sgd_update", "adam_update", "rmsprop_update", "adagrad_update", "weight_decay_update",
-)
+) + math_composites.KERNELS + linalg_composites.KERNELS + indexing_composites.KERNELS + nn_composites.KERNELS
 
 
 def required_kernels():
