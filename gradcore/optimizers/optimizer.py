@@ -30,11 +30,13 @@ from gradcore.distribute.variables import writes_in_sync
 from gradcore.engine import dtypes, tracking
 from gradcore.engine.convert import convert_to_tensor, device
 from gradcore.engine.recording import paused
+from gradcore.engine.tape import GradientTape
 from gradcore.engine.tensor import Tensor
 from gradcore.engine.variables import Variable
 from gradcore.errors import BackendError, ShapeError
 from gradcore.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_value
 from gradcore.ops.math_ops import cast
+from gradcore.optimizers import schedules
 from gradcore.optimizers.fused import fused_rule, fused_update
 from gradcore.optimizers.schedules import LearningRateSchedule
 from gradcore.plugin.discovery import backend_scope
@@ -264,6 +266,48 @@ class Optimizer:
             self._apply(grads, trainable_variables, "apply_gradients")
         return self._iterations
 
+    def minimize(self, loss, var_list, tape=None):
+        """One step down ``loss``: ``compute_gradients``, then ``apply_gradients``; returns None.
+
+        Keras 3 (TF 2.21's ``tf.keras``) has no ``minimize``; this is tf_keras 2.21's (Keras 2,
+        ``TF_USE_LEGACY_KERAS=1``), whose return value is None. ``loss`` is a callable of no
+        arguments, or a Tensor computed under ``tape``; ``var_list`` a list of Variables or a
+        callable returning one, called after ``loss`` (a model may make its variables on its
+        first call). A loss this method computes itself is scaled by ``scale_loss`` on the tape,
+        as Keras 3's trainers do, so ``loss_scale_factor`` leaves the step unchanged; a Tensor
+        loss is the caller's to scale, as with ``apply_gradients``.
+        """
+        grads_and_vars = self.compute_gradients(loss, var_list, tape)
+        _check_variables(grads_and_vars, f"{type(self).__name__}.minimize")
+        self.apply_gradients(grads_and_vars)
+
+    def compute_gradients(self, loss, var_list, tape=None):
+        """``[(gradient, variable)]`` of ``loss`` for ``var_list`` (a gradient may be None), as tf_keras'.
+
+        A callable ``loss`` is called under ``tape`` (a new GradientTape if None), which also
+        watches a ``var_list`` given as a list, so non-trainable variables get gradients too.
+        """
+        api = f"{type(self).__name__}.compute_gradients"
+        if var_list is None:
+            raise ValueError(f"{api}: `var_list` is required: a list of gc.Variable, or a callable returning one.")
+        if not callable(loss) and tape is None:
+            raise ValueError(
+                f"{api}: `tape` is required when a `Tensor` loss is passed. Received: loss of type "
+                f"{type(loss).__name__}, tape=None. Pass the gc.GradientTape that computed the loss, or pass "
+                "`loss` as a callable of no arguments."
+            )
+        if not callable(var_list):
+            var_list = list(var_list)
+        tape = GradientTape() if tape is None else tape
+        if callable(loss):
+            with tape:
+                if not callable(var_list):
+                    tape.watch(var_list)
+                loss = self.scale_loss(loss())
+        if callable(var_list):
+            var_list = list(var_list())
+        return list(zip(tape.gradient(loss, var_list), var_list))
+
     def apply(self, grads, trainable_variables=None):
         """One step. Without ``trainable_variables`` the grads follow the list built with (an error if not built)."""
         self._apply(grads, trainable_variables, "apply")
@@ -396,18 +440,25 @@ class Optimizer:
     # ---- configuration ---------------------------------------------------------------------------
 
     def get_config(self):
-        """The constructor arguments; a float learning rate is read from its variable."""
+        """The constructor arguments, as Keras': a float learning rate is read from its variable, a
+        schedule is serialized to ``{"module", "class_name", "config", "registered_name"}``, and a
+        callable of no arguments stays itself."""
         learning_rate = self._learning_rate
-        config = {
-            "name": self.name,
-            "learning_rate": float(learning_rate.numpy()) if isinstance(learning_rate, Variable) else learning_rate,
-        }
+        if isinstance(learning_rate, Variable):
+            learning_rate = float(learning_rate.numpy())
+        elif isinstance(learning_rate, LearningRateSchedule):
+            learning_rate = _serialized_schedule(learning_rate)
+        config = {"name": self.name, "learning_rate": learning_rate}
         config.update({key: getattr(self, key) for key in _COMMON_ARGUMENTS})
         config.update({key: getattr(self, key) for key in self._hyperparameters})
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """The optimizer ``get_config`` describes; a schedule of your own is found in ``custom_objects``."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _deserialized_schedule(config["learning_rate"], custom_objects)
         return cls(**config)
 
 
@@ -438,6 +489,34 @@ def _foreign_backend_error(api, gradient, variable, backend):
         f"variable on {backend.name}; compute the gradient on the variable's backend, or move it with "
         f"gc.constant(g.numpy()) inside gc.backend_scope({backend.name!r})"
     )
+
+
+def _serialized_schedule(schedule):
+    return {"module": "gradcore.optimizers.schedules", "class_name": type(schedule).__name__,
+            "config": schedule.get_config(), "registered_name": None}
+
+
+def _deserialized_schedule(serialized, custom_objects):
+    known = {name: value for name, value in vars(schedules).items()
+             if not name.startswith("_") and isinstance(value, type) and issubclass(value, LearningRateSchedule)}
+    known.update(custom_objects or {})
+    name = serialized.get("class_name")
+    if name not in known:
+        raise ValueError(
+            f"Could not deserialize the learning rate schedule {name!r}: known schedules are "
+            f"{sorted(known)}; pass a schedule class of your own in `custom_objects={{{name!r}: ...}}`"
+        )
+    return known[name].from_config(dict(serialized.get("config", {})))
+
+
+def _check_variables(grads_and_vars, api):
+    """Only Variables can be moved: a Tensor in ``var_list`` is an error before anything is written."""
+    for position, (_, variable) in enumerate(grads_and_vars):
+        if not isinstance(variable, Variable):
+            raise TypeError(
+                f"{api}: `var_list` must hold gc.Variable objects, but item {position} is a "
+                f"{type(variable).__name__}; an optimizer can only update variables"
+            )
 
 
 def _drop_missing_gradients(grads, trainable_variables):
