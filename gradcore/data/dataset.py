@@ -9,8 +9,9 @@ they become Tensors of the backend active at that moment.
 
 import numpy as np
 
-from gradcore.data import prefetch, sources, transforms
+from gradcore.data import combine, padding, parallel_map, prefetch, sources, transforms
 from gradcore.data.elements import structure, to_host
+from gradcore.data.generator import FromGenerator
 from gradcore.data.iterator import DatasetIterator
 from gradcore.data.node import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from gradcore.engine import dtypes, nest
@@ -37,9 +38,32 @@ class Dataset:
         return Dataset(sources.TensorSlices(structure(tensors, lambda value: to_host(value)[np.newaxis])))
 
     @staticmethod
-    def range(*args, dtype=dtypes.int64, name=None):
-        """``range(stop)``, ``range(start, stop[, step])`` as scalar elements (int64 by default)."""
-        return Dataset(sources.Range(args, dtypes.as_dtype(dtype)))
+    def range(*args, output_type=dtypes.int64, name=None, dtype=None):
+        """``range(stop)``, ``range(start, stop[, step])`` as scalar elements of ``output_type``
+        (int64 by default; ``dtype`` is accepted as another name for it)."""
+        return Dataset(sources.Range(args, dtypes.as_dtype(output_type if dtype is None else dtype)))
+
+    @staticmethod
+    def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None,
+                       name=None):
+        """The elements ``generator(*args)`` yields, checked against ``output_signature`` (a structure
+        of ``gc.TensorSpec``) or the deprecated ``output_types`` / ``output_shapes`` (generator.py)."""
+        return Dataset(FromGenerator(generator, output_types, output_shapes, args, output_signature))
+
+    @staticmethod
+    def zip(*args, datasets=None, name=None):
+        """Elements of several datasets side by side: ``zip(a, b)``, ``zip((a, (b, c)))``,
+        ``zip({"x": a, "y": b})``; as long as the shortest."""
+        if args and datasets is not None:
+            raise TypeError("Dataset.zip: both `*args` and `datasets` cannot be set")
+        if datasets is None:
+            if not args:
+                raise TypeError("Dataset.zip: must pass at least one dataset")
+            datasets = args[0] if len(args) == 1 else args
+        nodes = structure(datasets, _zipped_node)
+        if not nest.flatten(nodes):
+            raise TypeError(f"Dataset.zip: must pass at least one dataset, got {datasets!r}")
+        return Dataset(combine.Zip(nodes))
 
     # ---- transformations ----------------------------------------------------------------
 
@@ -51,19 +75,42 @@ class Dataset:
         """Consecutive elements stacked along a new first axis; ``num_parallel_calls`` is accepted and unused."""
         return Dataset(transforms.Batch(self._node, batch_size, drop_remainder))
 
-    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
-        """``map_func`` applied to each element (a tuple is spread over its arguments), in order.
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
+        """Consecutive elements padded to common shapes and stacked (padding.py)."""
+        return Dataset(padding.PaddedBatch(self._node, batch_size, padded_shapes, padding_values, drop_remainder))
 
-        ``num_parallel_calls`` is accepted so TensorFlow code ports; calls run one at a time.
+    def unbatch(self, name=None):
+        """Each element split along its first axis into that many elements."""
+        return Dataset(padding.Unbatch(self._node))
+
+    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
+        """``map_func`` applied to each element (a tuple is spread over its arguments).
+
+        With ``num_parallel_calls`` (a count or ``AUTOTUNE``) calls run on a thread pool; the
+        order stays the input's unless ``deterministic=False`` (parallel_map.py).
         """
-        return Dataset(transforms.Map(self._node, map_func))
+        if num_parallel_calls is None:
+            return Dataset(transforms.Map(self._node, map_func))
+        return Dataset(parallel_map.ParallelMap(self._node, map_func, num_parallel_calls, deterministic))
+
+    def flat_map(self, map_func, name=None):
+        """The datasets ``map_func`` makes from each element, one after the other."""
+        return Dataset(combine.Interleave(self._node, map_func, _node_of, "Dataset.flat_map"))
+
+    def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
+                   deterministic=None, name=None):
+        """The datasets ``map_func`` makes, ``cycle_length`` at a time, ``block_length`` elements from
+        each in turn (combine.py); ``num_parallel_calls`` fetches from them on threads, in the same order."""
+        return Dataset(combine.Interleave(
+            self._node, map_func, _node_of, "Dataset.interleave", cycle_length, block_length, num_parallel_calls))
 
     def filter(self, predicate, name=None):
         """The elements for which ``predicate`` (called as in ``map``) is true."""
         return Dataset(transforms.Filter(self._node, predicate))
 
     def prefetch(self, buffer_size, name=None):
-        """Elements produced ahead by a background thread, up to ``buffer_size`` (or ``AUTOTUNE``)."""
+        """Elements produced ahead by a background thread, up to ``buffer_size``; ``AUTOTUNE``: a
+        bound that grows while a bursty consumer waits (autotune.py); 0: no prefetching."""
         return Dataset(prefetch.Prefetch(self._node, buffer_size))
 
     def cache(self, filename="", name=None):
@@ -97,6 +144,14 @@ class Dataset:
         for element in self:
             yield nest.map_structure(Tensor.numpy, element)
 
+    @property
+    def element_spec(self):
+        """The structure of ``gc.TensorSpec`` that describes every element (``None`` sizes vary).
+
+        A map, flat_map or interleave function is called on stand-in elements to find it (specs.py).
+        """
+        return self._node.element_spec()
+
     def cardinality(self):
         """The number of elements as an int64 scalar, or ``INFINITE_CARDINALITY`` / ``UNKNOWN_CARDINALITY``."""
         return constant(np.int64(self._node.cardinality()))
@@ -114,4 +169,21 @@ class Dataset:
 
     def __repr__(self):
         return f"<gc.data.Dataset {type(self._node).__name__} cardinality={self._node.cardinality()}>"
+
+
+def _node_of(value):
+    """The node of a Dataset, or None for anything else."""
+    return value._node if isinstance(value, Dataset) else None
+
+
+def _zipped_node(value):
+    if isinstance(value, Dataset):
+        return value._node
+    if isinstance(value, list):
+        raise TypeError(
+            "Dataset.zip: inputs are (nested) structures of gc.data.Dataset objects; a Python list is not "
+            "supported, use a tuple instead")
+    raise TypeError(
+        f"Dataset.zip: inputs are (nested) structures of gc.data.Dataset objects, but found an object of "
+        f"type {type(value).__name__}")
 

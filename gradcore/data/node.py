@@ -30,3 +30,7 @@ class Node:
     def cardinality(self):
         """The number of elements per epoch, or INFINITE_CARDINALITY / UNKNOWN_CARDINALITY."""
         return UNKNOWN_CARDINALITY
+
+    def element_spec(self):
+        """The structure of ``gc.TensorSpec`` every element fits (specs.py)."""
+        raise NotImplementedError

@@ -12,6 +12,7 @@ import numpy as np
 
 from gradcore.data.elements import as_tensors, call, host_or_tensor, stacked, structure
 from gradcore.data.node import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Node
+from gradcore.data.specs import element_spec_of, function_spec, spec_of, with_outer_dim
 from gradcore.errors import InvalidArgumentError
 from gradcore.ops.random_ops import derived_seed
 from gradcore.plugin import discovery as plugins
@@ -36,6 +37,9 @@ class Transform(Node):
 
     def cardinality(self):
         return self._input.cardinality()
+
+    def element_spec(self):
+        return self._input.element_spec()
 
 
 # ---- reordering and cutting: these pass row indices through -----------------------------
@@ -192,16 +196,31 @@ class Batch(Transform):
             return size
         return size // self._size if self._drop_remainder else -(-size // self._size)
 
+    def element_spec(self):
+        # a known batch size only when no short last batch can come, as in TensorFlow
+        return with_outer_dim(self._input.element_spec(), self._size if self._drop_remainder else None)
+
 
 class Map(Transform):
     def __init__(self, input_node, fn):
         super().__init__(input_node)
         self._fn = fn
+        self._spec = None  # computed when first asked for: it calls the function (specs.py)
 
     def elements(self):
         backend = plugins.get_backend()
         for element in self._input.elements():
-            yield structure(call(self._fn, as_tensors(element, backend)), host_or_tensor)
+            yield self.applied(element, backend)
+
+    def applied(self, element, backend):
+        """The function's result for one host element, its components host values or Tensors."""
+        return structure(call(self._fn, as_tensors(element, backend)), host_or_tensor)
+
+    def element_spec(self):
+        if self._spec is None:
+            self._spec = function_spec(
+                "Dataset.map", lambda element: element_spec_of(call(self._fn, element)), self._input.element_spec())
+        return self._spec
 
 
 class Filter(Transform):
@@ -227,3 +246,7 @@ class Enumerate(Transform):
     def elements(self):
         for index, element in enumerate(self._input.elements(), self._start):
             yield np.int64(index), element
+
+    def element_spec(self):
+        return spec_of(np.int64(0)), self._input.element_spec()
+
