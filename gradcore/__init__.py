@@ -51,14 +51,24 @@ from gradcore.engine.module import Module
 
 # ---- ops ----
 from gradcore.ops import operators
-from gradcore.ops.creation_ops import constant, eye, fill, ones, ones_like, range, zeros, zeros_like
+from gradcore.ops.creation_ops import (
+    constant, eye, fill, lin_space, linspace, ones, ones_like, range, zeros, zeros_like,
+)
 from gradcore.ops.math_ops import (
     abs,
+    acos,
+    acosh,
     add,
     add_n,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
     cast,
     ceil,
     cos,
+    cosh,
     divide,
     equal,
     exp,
@@ -67,6 +77,7 @@ from gradcore.ops.math_ops import (
     greater_equal,
     less,
     less_equal,
+    log,  # TF 2 has it only as tf.math.log; ported TF 1 code calls tf.log (docs/deviations.md)
     logical_and,
     logical_not,
     logical_or,
@@ -77,19 +88,24 @@ from gradcore.ops.math_ops import (
     not_equal,
     pow,
     round,
+    scalar_mul,
     sigmoid,
     sign,
     sin,
+    sinh,
     sqrt,
     square,
     subtract,
     tan,
     tanh,
+    truediv,
     where,
 )
 from gradcore.ops.reduction_ops import (
     argmax,
     argmin,
+    reduce_all,
+    reduce_any,
     reduce_logsumexp,
     reduce_max,
     reduce_mean,
@@ -106,8 +122,10 @@ from gradcore.ops.array_ops import (
     identity,
     one_hot,
     pad,
+    rank,
     reshape,
     shape,
+    size,
     split,
     squeeze,
     stack,
@@ -117,7 +135,13 @@ from gradcore.ops.array_ops import (
     unstack,
 )
 from gradcore.ops.indexing_ops import gather
+from gradcore.ops.scan_ops import cumsum
+from gradcore.ops.manipulation_ops import boolean_mask, meshgrid, repeat, reverse, roll, sequence_mask
+from gradcore.ops.scatter_ops import gather_nd, scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_update
+from gradcore.ops.sorting_ops import argsort, searchsorted, sort
 from gradcore.ops.linalg_ops import matmul
+from gradcore.ops.einsum_ops import einsum, tensordot
+from gradcore.ops.norm_ops import norm
 from gradcore.ops.clip_ops import clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value
 from gradcore.function.control_flow import cond, while_loop
 from gradcore.function.function import function

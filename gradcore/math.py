@@ -3,11 +3,19 @@
 from gradcore.ops.indexing_ops import unsorted_segment_sum
 from gradcore.ops.math_ops import (
     abs,
+    acos,
+    acosh,
     add,
     add_n,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
     cast,
     ceil,
     cos,
+    cosh,
     divide,
     divide_no_nan,
     equal,
@@ -20,6 +28,7 @@ from gradcore.ops.math_ops import (
     greater,
     greater_equal,
     is_finite,
+    is_inf,
     is_nan,
     less,
     less_equal,
@@ -38,19 +47,30 @@ from gradcore.ops.math_ops import (
     reciprocal,
     round,
     rsqrt,
+    scalar_mul,
     sigmoid,
     sign,
     sin,
+    sinh,
     sqrt,
     square,
     squared_difference,
     subtract,
     tan,
     tanh,
+    truediv,
+    xdivy,
+    xlogy,
 )
+from gradcore.ops.nn_ops import log_sigmoid, softsign
+from gradcore.ops.norm_ops import l2_normalize
 from gradcore.ops.reduction_ops import (
     argmax,
     argmin,
+    count_nonzero,
+    reduce_all,
+    reduce_any,
+    reduce_euclidean_norm,
     reduce_logsumexp,
     reduce_max,
     reduce_mean,
@@ -60,3 +80,15 @@ from gradcore.ops.reduction_ops import (
     reduce_sum,
     reduce_variance,
 )
+from gradcore.ops.scan_ops import bincount, cumprod, cumsum
+from gradcore.ops.segment_ops import (
+    segment_max,
+    segment_mean,
+    segment_min,
+    segment_sum,
+    unsorted_segment_max,
+    unsorted_segment_mean,
+    unsorted_segment_min,
+)
+from gradcore.ops.sorting_ops import top_k
+from gradcore.ops.special_ops import digamma, lgamma, polygamma

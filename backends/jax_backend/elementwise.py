@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import erf as _erf
+from jax.scipy.special import zeta as _zeta
 
 
 class ElementwiseKernels:
@@ -30,6 +31,27 @@ class ElementwiseKernels:
     square = staticmethod(jnp.square)
     reciprocal = staticmethod(jnp.reciprocal)
     rsqrt = staticmethod(jax.lax.rsqrt)
+    isinf = staticmethod(jnp.isinf)
+    asin = staticmethod(jnp.arcsin)
+    acos = staticmethod(jnp.arccos)
+    atan = staticmethod(jnp.arctan)
+    sinh = staticmethod(jnp.sinh)
+    cosh = staticmethod(jnp.cosh)
+    asinh = staticmethod(jnp.arcsinh)
+    acosh = staticmethod(jnp.arccosh)
+    atanh = staticmethod(jnp.arctanh)
+    atan2 = staticmethod(jnp.arctan2)
+    lgamma = staticmethod(jax.lax.lgamma)
+    digamma = staticmethod(jax.lax.digamma)
+
+    def polygamma(self, a, x):
+        """(-1)^(a+1) a! zeta(a + 1, x) for whole a >= 1, digamma at a = 0 (jax's own polygamma wants
+        an integer order; the core's is a float of x's dtype)."""
+        zeroth = a == 0
+        s = jnp.where(zeroth, 2, a + 1)
+        sign = jnp.where(jnp.remainder(s, 2) == 0, 1, -1).astype(x.dtype)
+        value = sign * jnp.exp(jax.lax.lgamma(s)) * _zeta(s, x)
+        return jnp.where(zeroth, jax.lax.digamma(x), value)
 
     add = staticmethod(jnp.add)
     subtract = staticmethod(jnp.subtract)

@@ -1,7 +1,9 @@
-"""Shape and indexing kernels: reshape, transpose, joins, padding, slices, gathers, segment sums."""
+"""Shape and indexing kernels: reshape, transpose, joins, padding, slices, gathers, segment reductions, sorting."""
 
 import jax
 import jax.numpy as jnp
+
+from gradcore.plugin.indexing_composites import lowest
 
 
 class ShapeKernels:
@@ -40,3 +42,16 @@ class ShapeKernels:
     def unsorted_segment_sum(self, data, segment_ids, num_segments):
         rest = tuple(data.shape[segment_ids.ndim:])
         return jax.ops.segment_sum(data.reshape((-1,) + rest), segment_ids.reshape(-1), num_segments)
+
+    def unsorted_segment_max(self, data, segment_ids, num_segments):
+        rest = tuple(data.shape[segment_ids.ndim:])
+        rows, ids = data.reshape((-1,) + rest), segment_ids.reshape(-1)
+        peak = jax.ops.segment_max(rows, ids, num_segments)
+        # jax fills an empty segment with -inf (floats); TensorFlow with the lowest finite value.
+        filled = jax.ops.segment_sum(jnp.ones(ids.shape, jnp.int32), ids, num_segments) > 0
+        filled = filled.reshape((num_segments,) + (1,) * len(rest))
+        return jnp.where(filled, peak, jnp.asarray(lowest(self.dtype_of(data)), data.dtype))
+
+    def argsort(self, x, axis, descending):
+        # jnp's stable descending sort keeps equal values in their order: ties at the lower index first.
+        return jnp.argsort(x, axis=axis, stable=True, descending=descending).astype(jnp.int64)

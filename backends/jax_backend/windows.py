@@ -38,6 +38,29 @@ def _conv2d_backprop_filter(x, dy, filter_shape, strides, dilations, padding):
     return jax.vjp(lambda w: _conv2d(x, w, strides, dilations, padding), filters)[1](dy)[0]
 
 
+@_static(2, 3, 4)
+def _depthwise_conv2d(x, filters, strides, dilations, padding):
+    # One feature group per input channel; HWIO filters [KH, KW, 1, C * M] put TF's output
+    # channel c * M + m in group c, as the reshape of [KH, KW, C, M] orders them.
+    kh, kw, c, m = filters.shape
+    return jax.lax.conv_general_dilated(
+        x, filters.reshape(kh, kw, 1, c * m), strides, padding, rhs_dilation=dilations, dimension_numbers=_NHWC,
+        feature_group_count=c, precision=jax.lax.Precision.HIGHEST,
+    )
+
+
+@_static(2, 3, 4, 5)
+def _depthwise_conv2d_backprop_input(filters, dy, input_shape, strides, dilations, padding):
+    x = jnp.zeros(input_shape, dy.dtype)
+    return jax.vjp(lambda x: _depthwise_conv2d(x, filters, strides, dilations, padding), x)[1](dy)[0]
+
+
+@_static(2, 3, 4, 5)
+def _depthwise_conv2d_backprop_filter(x, dy, filter_shape, strides, dilations, padding):
+    filters = jnp.zeros(filter_shape, dy.dtype)
+    return jax.vjp(lambda w: _depthwise_conv2d(x, w, strides, dilations, padding), filters)[1](dy)[0]
+
+
 def _window_reduce(x, init, reducer, ksize, strides, padding):
     # A NumPy (concrete) init lets jax recognise max/add windows, which it can differentiate.
     return jax.lax.reduce_window(
@@ -103,6 +126,9 @@ class WindowKernels:
     conv2d = staticmethod(_conv2d)
     conv2d_backprop_input = staticmethod(_conv2d_backprop_input)
     conv2d_backprop_filter = staticmethod(_conv2d_backprop_filter)
+    depthwise_conv2d = staticmethod(_depthwise_conv2d)
+    depthwise_conv2d_backprop_input = staticmethod(_depthwise_conv2d_backprop_input)
+    depthwise_conv2d_backprop_filter = staticmethod(_depthwise_conv2d_backprop_filter)
     max_pool2d = staticmethod(_max_pool2d)
     max_pool2d_grad = staticmethod(_max_pool2d_grad)
     max_pool2d_grad_grad = staticmethod(_max_pool2d_grad_grad)

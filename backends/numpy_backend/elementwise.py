@@ -5,15 +5,31 @@ import math
 import numpy as np
 
 try:  # SciPy's erf is vectorised C; without SciPy fall back to math.erf per element.
+    from scipy import special as _special
     from scipy.special import erf as _erf
 except ImportError:  # pragma: no cover - exercised only where SciPy is absent
+    _special = None
     _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 
     def _erf(x):
         return _erf_scalar(x).astype(x.dtype)
 
 
-class ElementwiseKernels:
+def _in_float64(function):
+    """A SciPy special function on any float dtype (SciPy knows no bfloat16), rounded back once."""
+    return lambda self, *arrays: np.asarray(function(*[a.astype(np.float64) for a in arrays]), dtype=arrays[-1].dtype)
+
+
+class SpecialKernels:
+    """lgamma, digamma and polygamma from SciPy where it is installed; else the contract's composites."""
+
+    if _special is not None:
+        lgamma = _in_float64(_special.gammaln)
+        digamma = _in_float64(_special.psi)
+        polygamma = _in_float64(_special.polygamma)
+
+
+class ElementwiseKernels(SpecialKernels):
     """One NumPy ufunc per kernel."""
 
     negative = staticmethod(np.negative)
@@ -36,6 +52,16 @@ class ElementwiseKernels:
     isnan = staticmethod(np.isnan)
     square = staticmethod(np.square)
     reciprocal = staticmethod(np.reciprocal)
+    isinf = staticmethod(np.isinf)
+    asin = staticmethod(np.arcsin)
+    acos = staticmethod(np.arccos)
+    atan = staticmethod(np.arctan)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    asinh = staticmethod(np.arcsinh)
+    acosh = staticmethod(np.arccosh)
+    atanh = staticmethod(np.arctanh)
+    atan2 = staticmethod(np.arctan2)
 
     def erf(self, x):
         return np.asarray(_erf(x), dtype=x.dtype)

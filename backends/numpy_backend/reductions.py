@@ -1,4 +1,4 @@
-"""Reduction kernels: sums, means, extrema, products, argmax/argmin."""
+"""Reduction kernels: sums, means, extrema, products, any/all, argmax/argmin, and scans along an axis."""
 
 import numpy as np
 
@@ -28,3 +28,26 @@ class ReductionKernels:
 
     def argmin(self, x, axis):
         return np.argmin(x, axis=axis).astype(np.int64)
+
+    def reduce_any(self, x, axis, keepdims):
+        return np.any(x, axis=axis, keepdims=keepdims)
+
+    def reduce_all(self, x, axis, keepdims):
+        return np.all(x, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, x, axis, exclusive, reverse):
+        return _scan(np.cumsum, x, axis, exclusive, reverse, 0)
+
+    def cumprod(self, x, axis, exclusive, reverse):
+        return _scan(np.cumprod, x, axis, exclusive, reverse, 1)
+
+
+def _scan(scan, x, axis, exclusive, reverse, identity):
+    """``scan`` with TensorFlow's options: reversed by flipping, exclusive by shifting in ``identity``."""
+    if reverse:
+        x = np.flip(x, axis)
+    y = scan(x, axis=axis, dtype=x.dtype)  # integers keep their dtype and wrap, as TF
+    if exclusive and x.shape[axis]:
+        first = np.full_like(np.take(y, [0], axis=axis), identity)
+        y = np.concatenate([first, np.delete(y, -1, axis=axis)], axis=axis)
+    return np.flip(y, axis) if reverse else y

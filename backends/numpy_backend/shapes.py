@@ -1,6 +1,8 @@
-"""Shape and indexing kernels: reshape, transpose, joins, padding, slices, gathers, segment sums."""
+"""Shape and indexing kernels: reshape, transpose, joins, padding, slices, gathers, segment reductions, sorting."""
 
 import numpy as np
+
+from gradcore.plugin.indexing_composites import lowest
 
 
 class ShapeKernels:
@@ -42,3 +44,16 @@ class ShapeKernels:
         out = np.zeros((num_segments,) + data.shape[segment_ids.ndim:], dtype=data.dtype)
         np.add.at(out, segment_ids, data)
         return out
+
+    def unsorted_segment_max(self, data, segment_ids, num_segments):
+        out = np.full((num_segments,) + data.shape[segment_ids.ndim:], lowest(self.dtype_of(data)), dtype=data.dtype)
+        np.maximum.at(out, segment_ids, data)
+        return out
+
+    def argsort(self, x, axis, descending):
+        if not descending:
+            return np.argsort(x, axis=axis, kind="stable").astype(np.int64)
+        # A stable sort of the reversed axis, read backwards: descending, ties at the lower index first.
+        n = x.shape[axis]
+        flipped = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+        return (n - 1 - np.flip(flipped, axis)).astype(np.int64)

@@ -23,6 +23,25 @@ class WindowKernels:
         cols = _im2col(_padded(x, padding, 0), (kh, kw), strides, dilations)
         return _matmul(cols.reshape(-1, kh * kw * c).T, dy.reshape(-1, o)).reshape(filter_shape)
 
+    def depthwise_conv2d(self, x, filters, strides, dilations, padding):
+        kh, kw, c, m = filters.shape
+        windows = _windows(_padded(x, padding, 0), (kh, kw), strides, dilations)  # [N, Ho, Wo, C, KH, KW]
+        y = np.einsum("nhwcij,ijcm->nhwcm", _wide(windows), _wide(filters), optimize=True)
+        return y.reshape(y.shape[:3] + (c * m,)).astype(x.dtype, copy=False)
+
+    def depthwise_conv2d_backprop_input(self, filters, dy, input_shape, strides, dilations, padding):
+        kh, kw, c, m = filters.shape
+        per_channel = dy.reshape(dy.shape[:3] + (c, m))
+        cols = np.einsum("nhwcm,ijcm->nhwijc", _wide(per_channel), _wide(filters), optimize=True)
+        return _col2im(cols.astype(dy.dtype, copy=False), input_shape, strides, dilations, padding)
+
+    def depthwise_conv2d_backprop_filter(self, x, dy, filter_shape, strides, dilations, padding):
+        kh, kw, c, m = filter_shape
+        windows = _windows(_padded(x, padding, 0), (kh, kw), strides, dilations)
+        per_channel = dy.reshape(dy.shape[:3] + (c, m))
+        dw = np.einsum("nhwcij,nhwcm->ijcm", _wide(windows), _wide(per_channel), optimize=True)
+        return dw.astype(x.dtype, copy=False)
+
     def max_pool2d(self, x, ksize, strides, padding):
         return _windows(_padded(x, padding, -np.inf), ksize, strides, (1, 1)).max(axis=(4, 5))
 
@@ -97,5 +116,9 @@ def _window_counts(input_shape, ksize, strides, padding, dtype):
 
 def _matmul(a, b):
     """a @ b, half precisions computed in float32 (NumPy has no fast float16/bfloat16 product)."""
-    wide = np.promote_types(a.dtype, np.float32)
-    return np.matmul(a.astype(wide, copy=False), b.astype(wide, copy=False)).astype(a.dtype, copy=False)
+    return np.matmul(_wide(a), _wide(b)).astype(a.dtype, copy=False)
+
+
+def _wide(a):
+    """``a`` in float32 if it is a half precision, else as it is: products sum in at least float32."""
+    return a.astype(np.promote_types(a.dtype, np.float32), copy=False)

@@ -27,6 +27,29 @@ class ElementwiseKernels:
     square = staticmethod(torch.square)
     rsqrt = staticmethod(torch.rsqrt)
     reciprocal = staticmethod(torch.reciprocal)
+    isinf = staticmethod(torch.isinf)
+    asin = staticmethod(torch.asin)
+    acos = staticmethod(torch.acos)
+    atan = staticmethod(torch.atan)
+    sinh = staticmethod(torch.sinh)
+    cosh = staticmethod(torch.cosh)
+    asinh = staticmethod(torch.asinh)
+    acosh = staticmethod(torch.acosh)
+    atanh = staticmethod(torch.atanh)
+    atan2 = staticmethod(torch.atan2)
+    lgamma = staticmethod(torch.lgamma)
+    digamma = staticmethod(torch.digamma)
+
+    def polygamma(self, a, x):
+        """(-1)^(a+1) a! zeta(a + 1, x) for whole a >= 1, digamma at a = 0: torch.polygamma takes one
+        Python int as the order, torch.special.zeta takes tensors (but no half precision)."""
+        if x.dtype in (torch.float16, torch.bfloat16):
+            return self.polygamma(a.float(), x.float()).to(x.dtype)
+        zeroth = a == 0
+        s = torch.where(zeroth, 2.0, a + 1)
+        sign = torch.where(torch.remainder(s, 2) == 0, 1.0, -1.0).to(x.dtype)
+        value = sign * torch.exp(torch.lgamma(s)) * torch.special.zeta(s, x)
+        return torch.where(zeroth, torch.digamma(x), value)
 
     def round(self, x):
         return torch.round(x) if x.is_floating_point() else x

@@ -1,4 +1,4 @@
-"""Reduction kernels: sums, means, extrema, products, logsumexp, argmax/argmin."""
+"""Reduction kernels: sums, means, extrema, products, logsumexp, any/all, argmax/argmin, and scans along an axis."""
 
 import torch
 
@@ -44,8 +44,35 @@ class ReductionKernels:
             return x
         return torch.logsumexp(x, dim=_all_axes(x, axis), keepdim=keepdims)
 
+    def reduce_any(self, x, axis, keepdims):
+        if axis == ():
+            return x
+        return torch.any(x, dim=_all_axes(x, axis), keepdim=keepdims)
+
+    def reduce_all(self, x, axis, keepdims):
+        if axis == ():
+            return x
+        return torch.all(x, dim=_all_axes(x, axis), keepdim=keepdims)
+
+    def cumsum(self, x, axis, exclusive, reverse):
+        return _scan(torch.cumsum, x, axis, exclusive, reverse, 0)
+
+    def cumprod(self, x, axis, exclusive, reverse):
+        return _scan(torch.cumprod, x, axis, exclusive, reverse, 1)
+
     def argmax(self, x, axis):
         return torch.argmax(x, dim=axis)
 
     def argmin(self, x, axis):
         return torch.argmin(x, dim=axis)
+
+
+def _scan(scan, x, axis, exclusive, reverse, identity):
+    """``scan`` with TensorFlow's options: reversed by flipping, exclusive by shifting in ``identity``."""
+    if reverse:
+        x = torch.flip(x, (axis,))
+    y = scan(x, axis, dtype=x.dtype)  # integers keep their dtype and wrap, as TF (torch would widen to int64)
+    if exclusive and x.shape[axis]:
+        first = torch.full_like(y.narrow(axis, 0, 1), identity)
+        y = torch.cat([first, y.narrow(axis, 0, y.shape[axis] - 1)], axis)
+    return torch.flip(y, (axis,)) if reverse else y

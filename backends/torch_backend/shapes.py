@@ -1,7 +1,9 @@
-"""Shape and indexing kernels: reshape, transpose, joins, padding, slices, gathers, segment sums."""
+"""Shape and indexing kernels: reshape, transpose, joins, padding, slices, gathers, segment reductions, sorting."""
 
 import torch
 import torch.nn.functional as F
+
+from gradcore.plugin.indexing_composites import lowest
 
 
 class ShapeKernels:
@@ -48,6 +50,17 @@ class ShapeKernels:
         rest = tuple(data.shape[segment_ids.ndim:])
         out = torch.zeros((num_segments,) + rest, dtype=data.dtype, device=data.device)
         return out.index_add_(0, segment_ids.reshape(-1).to(torch.int64), data.reshape((-1,) + rest))
+
+    def unsorted_segment_max(self, data, segment_ids, num_segments):
+        rest = tuple(data.shape[segment_ids.ndim:])
+        rows = data.reshape((-1,) + rest)
+        ids = segment_ids.reshape((-1,) + (1,) * len(rest)).to(torch.int64).expand(rows.shape)
+        out = torch.full((num_segments,) + rest, lowest(self.dtype_of(data)), dtype=data.dtype, device=data.device)
+        return out.scatter_reduce(0, ids, rows, "amax", include_self=True)
+
+    def argsort(self, x, axis, descending):
+        # stable=True keeps equal values in their order, for descending sorts too: ties at the lower index first.
+        return torch.sort(x, dim=axis, descending=descending, stable=True).indices
 
 
 # ---- basic indexing with negative steps, which torch's __getitem__ refuses ----------------------

@@ -30,6 +30,30 @@ class WindowKernels:
         dw = torch.nn.grad.conv2d_weight(x, (o, c, kh, kw), _nchw(dy), strides, inner, dilations)
         return dw.permute(2, 3, 1, 0)
 
+    # Depthwise: torch's grouped convolution with one group per input channel; TF's output
+    # channel c * M + m is torch's channel m of group c, so the filters reshape without a copy.
+
+    def depthwise_conv2d(self, x, filters, strides, dilations, padding):
+        inner, outer = _split_padding(padding)
+        groups = filters.shape[2]
+        y = F.conv2d(_padded(_nchw(x), outer), _grouped(filters), stride=strides, padding=inner,
+                     dilation=dilations, groups=groups)
+        return _nhwc(y)
+
+    def depthwise_conv2d_backprop_input(self, filters, dy, input_shape, strides, dilations, padding):
+        inner, outer = _split_padding(padding)
+        n, h, w, c = input_shape
+        shape = (n, c, h + outer[2] + outer[3], w + outer[0] + outer[1])
+        dx = torch.nn.grad.conv2d_input(shape, _grouped(filters), _nchw(dy), strides, inner, dilations, groups=c)
+        return _nhwc(_crop(dx, outer))
+
+    def depthwise_conv2d_backprop_filter(self, x, dy, filter_shape, strides, dilations, padding):
+        inner, outer = _split_padding(padding)
+        kh, kw, c, m = filter_shape
+        x = _padded(_nchw(x), outer)
+        dw = torch.nn.grad.conv2d_weight(x, (c * m, 1, kh, kw), _nchw(dy), strides, inner, dilations, groups=c)
+        return dw.reshape(c, m, kh, kw).permute(2, 3, 0, 1)
+
     def max_pool2d(self, x, ksize, strides, padding):
         return _nhwc(_max_pool(x, ksize, strides, padding)[1])
 
@@ -73,6 +97,12 @@ def _nhwc(x):
 
 def _oihw(filters):
     return filters.permute(3, 2, 0, 1)
+
+
+def _grouped(filters):
+    """Depthwise filters [KH, KW, C, M] as torch's grouped [C * M, 1, KH, KW]."""
+    kh, kw, c, m = filters.shape
+    return filters.permute(2, 3, 0, 1).reshape(c * m, 1, kh, kw)
 
 
 def _pad_spec(padding):

@@ -5,9 +5,30 @@ The base class and its contract are in base.py; ``gc.Model`` and
 """
 
 from gradcore.layers.base import InputSpec, Layer  # noqa: F401
-from gradcore.layers.convolutional import Conv2D
+from gradcore.layers.convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D
 from gradcore.layers.core import Activation, Dense, Dropout, Embedding, Flatten  # noqa: F401
 from gradcore.layers.normalization import BatchNormalization, LayerNormalization  # noqa: F401
-from gradcore.layers.pooling import AveragePool2D, AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D  # noqa: F401
+from gradcore.layers.pooling import (  # noqa: F401
+    AveragePool2D,
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 
-Convolution2D = Conv2D  # Keras' long spelling
+# Keras' long spellings
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose

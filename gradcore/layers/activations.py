@@ -12,11 +12,6 @@ def linear(x):
     return x
 
 
-def silu(x):
-    """x * sigmoid(x), Keras' 'silu' (alias 'swish')."""
-    return math_ops.multiply(x, math_ops.sigmoid(x))
-
-
 ACTIVATIONS = {
     "linear": linear,
     "relu": nn_ops.relu,
@@ -28,8 +23,12 @@ ACTIVATIONS = {
     "elu": nn_ops.elu,
     "softplus": nn_ops.softplus,
     "leaky_relu": nn_ops.leaky_relu,
-    "silu": silu,
-    "swish": silu,
+    "relu6": nn_ops.relu6,
+    "selu": nn_ops.selu,
+    "silu": nn_ops.silu,
+    "swish": nn_ops.silu,
+    "softsign": nn_ops.softsign,
+    "log_sigmoid": nn_ops.log_sigmoid,
     "exponential": math_ops.exp,
 }
 

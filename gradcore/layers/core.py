@@ -14,8 +14,8 @@ from gradcore.layers.base import InputSpec, Layer
 from gradcore.ops.array_ops import reshape
 from gradcore.ops.indexing_ops import gather
 from gradcore.ops.linalg_ops import matmul
-from gradcore.ops.math_ops import add, cast, greater_equal, multiply
-from gradcore.ops.random_ops import uniform
+from gradcore.ops.math_ops import add, cast
+from gradcore.ops.nn_ops import dropout, dropout_rate
 
 
 def positive_int(owner, what, value):
@@ -108,9 +108,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be a number in [0, 1), got rate={rate!r}")
-        self.rate = float(rate)
+        self.rate = dropout_rate("Dropout", rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = None if seed is None else operator.index(seed)
         self._masks_drawn = 0
@@ -118,12 +116,9 @@ class Dropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        shape = inputs.shape if self.noise_shape is None else tuple(
-            n if s is None else s for s, n in zip(self.noise_shape, inputs.shape))
         # The seed is a function, called at each draw, so under gc.function every call gets a fresh mask.
         seed = None if self.seed is None else self._next_mask_seed
-        keep = greater_equal(uniform(shape, seed=seed), self.rate)
-        return multiply(inputs, cast(keep, inputs.dtype) * (1.0 / (1.0 - self.rate)))
+        return dropout(inputs, self.rate, self.noise_shape, seed=seed)
 
     def _trackable_state(self):
         """The count of masks drawn: a resumed run draws the masks an uninterrupted one would."""

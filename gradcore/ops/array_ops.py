@@ -41,6 +41,24 @@ def shape(input, out_type=dtypes.int32, name=None):
     return run_kernel("gc.shape", x._backend, "asarray", dtype, x.shape, dtype, x.device)
 
 
+def size(input, out_type=dtypes.int32, name=None):
+    """``tf.size``: the number of elements of ``input`` as a scalar integer tensor (int32 by default)."""
+    x = to_tensor(input, op_name="gc.size")
+    dtype = dtypes.as_dtype(out_type)
+    if not dtype.is_integer:
+        raise DTypeError(f"gc.size: out_type must be an integer dtype (int32 or int64), got {dtype.name}")
+    count = 1
+    for n in x.shape:  # sizes an input_signature leaves unknown multiply as expressions (docs/function.md)
+        count = count * n
+    return run_kernel("gc.size", x._backend, "asarray", dtype, count, dtype, x.device)
+
+
+def rank(input, name=None):
+    """``tf.rank``: the number of dimensions of ``input`` as a scalar int32 tensor."""
+    x = to_tensor(input, op_name="gc.rank")
+    return run_kernel("gc.rank", x._backend, "asarray", dtypes.int32, x.ndim, dtypes.int32, x.device)
+
+
 def reshape(tensor, shape, name=None):
     """``tensor`` with a new shape of the same size; one dimension may be -1."""
     x = to_tensor(tensor, op_name="gc.reshape")

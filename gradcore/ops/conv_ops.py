@@ -12,6 +12,8 @@ MaxPoolGradGrad. Each is an op with a kernel and a rule of its own; the rules ar
 again convolutions and pools, so derivatives of every order work. A convolution
 is linear in each input, so its backprops are its adjoints: the rules follow from
 <conv(x, w), dy> = <x, backprop_input(w, dy)> = <w, backprop_filter(x, dy)>.
+``register_conv_rules`` writes those rules once for any such family (conv_more_ops' depthwise
+convolution registers its own with it; its ops run through ``_run``'s table here too).
 """
 
 import math
@@ -33,6 +35,10 @@ _KERNELS = {
     "Conv2D": ("conv2d", "gc.nn.conv2d"),
     "Conv2DBackpropInput": ("conv2d_backprop_input", "gc.nn.conv2d_backprop_input"),
     "Conv2DBackpropFilter": ("conv2d_backprop_filter", "gc.nn.conv2d_backprop_filter"),
+    "DepthwiseConv2dNative": ("depthwise_conv2d", "gc.nn.depthwise_conv2d"),
+    "DepthwiseConv2dNativeBackpropInput": ("depthwise_conv2d_backprop_input", "gc.nn.depthwise_conv2d_backprop_input"),
+    "DepthwiseConv2dNativeBackpropFilter": ("depthwise_conv2d_backprop_filter",
+                                            "gc.nn.depthwise_conv2d_backprop_filter"),
     "MaxPool": ("max_pool2d", "gc.nn.max_pool2d"),
     "MaxPoolGrad": ("max_pool2d_grad", "gc.nn.max_pool2d (gradient, MaxPoolGrad)"),
     "MaxPoolGradGrad": ("max_pool2d_grad_grad", "gc.nn.max_pool2d (second gradient, MaxPoolGradGrad)"),
@@ -93,53 +99,67 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
     return _run("Conv2DBackpropFilter", (x, dy), filter_shape=filter_shape, **window)
 
 
-@RegisterGradient("Conv2D")
-def _conv2d_grad(op, dy):
-    x, w = op.inputs
-    window = _window(op, _CONV)
-    return (
-        _run("Conv2DBackpropInput", (w, dy), input_shape=x.shape, **window) if op.needs_gradient(0) else None,
-        _run("Conv2DBackpropFilter", (x, dy), filter_shape=w.shape, **window) if op.needs_gradient(1) else None,
-    )
+def register_conv_rules(forward, backprop_input, backprop_filter):
+    """The rules of a convolution op type and its two backprop op types (Conv2D's, the depthwise ones).
+
+    conv(x, w) is bilinear, with adjoints <conv(x, w), dy> = <x, B_in(w, dy)> = <w, B_filter(x, dy)>;
+    each backprop is linear in its two inputs too, so its gradients are again the family's ops.
+    """
+
+    @RegisterGradient(forward)
+    def _forward_grad(op, dy):
+        x, w = op.inputs
+        window = _window(op, _CONV)
+        return (
+            _run(backprop_input, (w, dy), input_shape=x.shape, **window) if op.needs_gradient(0) else None,
+            _run(backprop_filter, (x, dy), filter_shape=w.shape, **window) if op.needs_gradient(1) else None,
+        )
+
+    @RegisterGradient(backprop_input)
+    def _backprop_input_grad(op, g):
+        """dx = B_in(w, dy) has <B_in(w, dy), g> = <dy, conv(g, w)> = <w, B_filter(g, dy)>."""
+        w, dy = op.inputs
+        window = _window(op, _CONV)
+        return (
+            _run(backprop_filter, (g, dy), filter_shape=w.shape, **window) if op.needs_gradient(0) else None,
+            _run(forward, (g, w), **window) if op.needs_gradient(1) else None,
+        )
+
+    @RegisterGradient(backprop_filter)
+    def _backprop_filter_grad(op, g):
+        """dw = B_filter(x, dy) has <B_filter(x, dy), g> = <dy, conv(x, g)> = <x, B_in(g, dy)>."""
+        x, dy = op.inputs
+        window = _window(op, _CONV)
+        return (
+            _run(backprop_input, (g, dy), input_shape=x.shape, **window) if op.needs_gradient(0) else None,
+            _run(forward, (x, g), **window) if op.needs_gradient(1) else None,
+        )
 
 
-@RegisterGradient("Conv2DBackpropInput")
-def _conv2d_backprop_input_grad(op, g):
-    """dx = B(w, dy) has <B(w, dy), g> = <dy, conv(g, w)> = <w, backprop_filter(g, dy)>."""
-    w, dy = op.inputs
-    window = _window(op, _CONV)
-    return (
-        _run("Conv2DBackpropFilter", (g, dy), filter_shape=w.shape, **window) if op.needs_gradient(0) else None,
-        _run("Conv2D", (g, w), **window) if op.needs_gradient(1) else None,
-    )
+register_conv_rules("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
 
 
-@RegisterGradient("Conv2DBackpropFilter")
-def _conv2d_backprop_filter_grad(op, g):
-    """dw = B(x, dy) has <B(x, dy), g> = <dy, conv(x, g)> = <x, backprop_input(g, dy)>."""
-    x, dy = op.inputs
-    window = _window(op, _CONV)
-    return (
-        _run("Conv2DBackpropInput", (g, dy), input_shape=x.shape, **window) if op.needs_gradient(0) else None,
-        _run("Conv2D", (x, g), **window) if op.needs_gradient(1) else None,
-    )
+def _conv_window(api, input_shape, filter_shape, strides, padding, data_format, dilations, depthwise=False):
+    """The kernels' window attrs of a convolution and its output shape, or an error saying what to fix.
 
-
-def _conv_window(api, input_shape, filter_shape, strides, padding, data_format, dilations):
-    """The kernels' window attrs of a convolution and its output shape, or an error saying what to fix."""
+    ``depthwise``: filters are [height, width, in_channels, channel_multiplier] and the output has
+    in_channels * channel_multiplier channels, as tf.nn.depthwise_conv2d.
+    """
     _check_format(api, data_format)
+    layout = f"[height, width, in_channels, {'channel_multiplier' if depthwise else 'out_channels'}]"
     _check_rank(api, "input", input_shape, "[batch, height, width, channels] (NHWC)")
-    _check_rank(api, "filters", filter_shape, "[height, width, in_channels, out_channels]")
+    _check_rank(api, "filters", filter_shape, layout)
     if input_shape[3] != filter_shape[2]:
         raise ShapeError(
-            f"{api}: input of shape {input_shape} has {input_shape[3]} channels but filters of shape "
-            f"{filter_shape} expect {filter_shape[2]} (filters are [height, width, in_channels, out_channels])"
+            f"{api}: input of shape {tuple(input_shape)} has {input_shape[3]} channels but filters of shape "
+            f"{tuple(filter_shape)} expect {filter_shape[2]} (filters are {layout})"
         )
     strides = _pair(api, "strides", strides)
     dilations = _pair(api, "dilations", 1 if dilations is None else dilations)
     pads, out_hw = _padding(api, input_shape, filter_shape[:2], strides, dilations, padding, explicit=True)
     window = {"strides": strides, "dilations": dilations, "padding": pads}
-    return window, (input_shape[0], *out_hw, filter_shape[3])
+    channels = filter_shape[2] * filter_shape[3] if depthwise else filter_shape[3]
+    return window, (input_shape[0], *out_hw, channels)
 
 
 def _check_out_backprop(api, dy, out_shape):

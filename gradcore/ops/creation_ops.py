@@ -1,7 +1,11 @@
-"""Tensors made from nothing but a shape: zeros, ones, fill, range, eye and the *_like ops.
+"""Tensors made from nothing but a shape: zeros, ones, fill, range, eye and the *_like ops; and linspace.
 
-They record nothing: their outputs depend on no differentiable input.
+They record nothing: their outputs depend on no differentiable input. The exception is
+``linspace``, whose ends may be tensors: it is composed of ops that record, so it is
+differentiable in them.
 """
+
+import builtins
 
 import numpy as np
 
@@ -9,10 +13,12 @@ from gradcore.engine import dtypes
 from gradcore.engine.convert import check_fits, current_device, infer_dtype, is_weak, to_tensor
 from gradcore.engine.tensor import Tensor
 from gradcore.errors import InvalidArgumentError
-from gradcore.ops.array_ops import broadcast_to
+from gradcore.ops.array_ops import broadcast_to, concat, expand_dims, reshape
 from gradcore.ops.kernels import run_kernel
-from gradcore.ops.math_ops import cast
-from gradcore.ops.operands import new_shape, shape_tuple
+from gradcore.ops.math_ops import add, cast, divide, multiply, subtract
+from gradcore.ops.operands import (
+    FLOAT, broadcast_shape, check_kind, new_shape, normalize_single_axis, operands, shape_tuple,
+)
 from gradcore.plugin import discovery as plugins
 
 
@@ -129,3 +135,35 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
     if batch_shape is None:
         return matrix
     return broadcast_to(matrix, shape_tuple("gc.eye", batch_shape) + (num_rows, num_columns))
+
+
+def linspace(start, stop, num, name=None, axis=0):
+    """``num`` evenly spaced values from ``start`` to ``stop``, both included, as ``tf.linspace``.
+
+    ``start`` and ``stop`` are floats (Python numbers become float32) and may be tensors that
+    broadcast: the values then run along a new ``axis`` of the result. As TensorFlow, the ends are
+    ``start`` and ``stop`` exactly and the inside points ``start + i * (stop - start) / (num - 1)``;
+    the result is differentiable in ``start`` and ``stop``.
+    """
+    api = "gc.linspace"
+    if is_weak(start) and is_weak(stop):
+        start = to_tensor(start, dtypes.float32, op_name=api)
+    first, last = operands(start, stop, api)
+    check_kind(api, first, FLOAT)
+    num = int(num)
+    if num < 0:
+        raise InvalidArgumentError(f"{api}: num must be non-negative, got {num}")
+    shape = broadcast_shape(first.shape, last.shape, api)
+    first, last = broadcast_to(first, shape), broadcast_to(last, shape)
+    axis = normalize_single_axis(api, axis, len(shape) + 1)
+    first, last = expand_dims(first, axis), expand_dims(last, axis)
+    if num <= 1:
+        return first if num == 1 else first[(slice(None),) * axis + (slice(0, 0),)]
+    backend, dtype = first._backend, first._dtype
+    steps = run_kernel(api, backend, "arange", dtype, 1, num - 1, 1, dtype, first.device)
+    steps = reshape(steps, [-1 if i == axis else 1 for i in builtins.range(len(shape) + 1)])
+    inside = add(first, multiply(steps, divide(subtract(last, first), num - 1)))
+    return concat([first, inside, last], axis)
+
+
+lin_space = linspace

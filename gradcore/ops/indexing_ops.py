@@ -14,7 +14,7 @@ import numpy as np
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
-from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
+from gradcore.errors import DTypeError, InvalidArgumentError, OperatorNotAllowedInGraphError, ShapeError
 from gradcore.ops.kernels import run_kernel
 from gradcore.ops.operands import NUMERIC, check_in_range, check_kind, normalize_single_axis, same_backend
 
@@ -212,6 +212,50 @@ def _segment_sum(d, ids, num_segments):
 def _segment_sum_grad(op, dy):
     """Each data row receives the gradient of the segment it was added into."""
     return _gather(dy, op.inputs[1], 0), None
+
+
+def embedding_lookup(params, ids, max_norm=None, name=None):
+    """Rows of ``params`` picked by ``ids``, as ``tf.nn.embedding_lookup``: a gather along axis 0.
+
+    ``params`` may be a list of shards, joined in order (TF's "div" partition, where consecutive
+    ids live in one shard). With ``max_norm``, each looked-up embedding whose l2 norm exceeds it is
+    scaled down to it. The gradient is dense, rows of repeated ids summed (docs/deviations.md).
+    """
+    api = "gc.nn.embedding_lookup"
+    if isinstance(params, (list, tuple)):
+        if not params:
+            raise InvalidArgumentError(f"{api}: params must be a tensor or a non-empty list of tensors")
+        from gradcore.ops.array_ops import concat
+
+        params = params[0] if len(params) == 1 else concat(params, 0)
+    p = to_tensor(params, op_name=api)
+    idx = _indices(api, ids, p)
+    if p.ndim == 0:
+        raise InvalidArgumentError(f"{api}: params must have rank >= 1, got a scalar")
+    check_in_range(api, idx, p.shape[0], "id", f"params has {p.shape[0]} rows")
+    rows = _gather(p, idx, 0)
+    if max_norm is None:
+        return rows
+    from gradcore.ops.clip_ops import clip_by_norm
+
+    return clip_by_norm(rows, max_norm, axes=list(range(idx.ndim, rows.ndim)))
+
+
+def read_on_host(api, tensor, what):
+    """``tensor``'s values as a NumPy array, for an op whose result's shape (or layout) depends on them.
+
+    Inside gc.function such values are known only when the function runs and a program's shapes are
+    fixed when it is traced, so a traced ``tensor`` is refused with an error that says which argument
+    decides the shape and what to do instead (docs/function.md, "Tracing").
+    """
+    try:
+        return tensor.numpy()
+    except OperatorNotAllowedInGraphError:
+        raise OperatorNotAllowedInGraphError(
+            f"{api}: the result's shape or layout depends on the values of {what}, which inside gc.function are "
+            f"known only when the function runs; give {what} as a constant of the function (a Python list, or a "
+            f"tensor made outside it that is not an argument), or call {api} outside gc.function"
+        ) from None
 
 
 def _indices(api, indices, like):

@@ -1,11 +1,17 @@
-"""Matrix products: matmul (batched, broadcasting) and matrix_transpose."""
+"""Matrix products and structure: matmul (batched, broadcasting), matvec, matrix_transpose, diagonals,
+trace and band_part. All but matmul are compositions of other ops, so their gradients come free."""
 
+import numpy as np
+
+from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
-from gradcore.errors import InvalidArgumentError, ShapeError
-from gradcore.ops.array_ops import transpose
+from gradcore.errors import InvalidArgumentError, ShapeError, UnimplementedError
+from gradcore.ops.array_ops import expand_dims, reshape, squeeze, transpose
 from gradcore.ops.kernels import run_kernel
+from gradcore.ops.math_ops import where, zeros_like_raw
 from gradcore.ops.operands import NUMERIC, broadcast_shape, check_kind, operands
+from gradcore.ops.reduction_ops import reduce_sum
 from gradcore.ops.rules import broadcasting_rule
 
 
@@ -69,3 +75,82 @@ def _transposed(api, label, t, transpose, adjoint):
 # d(a @ b) = dy @ b^T for a and a^T @ dy for b, each summed over broadcast batch axes.
 broadcasting_rule("BatchMatMulV2", lambda dy, a, b, z: matmul(dy, b, transpose_b=True),
                   lambda dy, a, b, z: matmul(a, dy, transpose_a=True))
+
+
+def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False, name=None):
+    """``a @ b`` for matrices a [..., m, n] and vectors b [..., n]: a [..., m] (the batch axes broadcast)."""
+    b = to_tensor(b, op_name="gc.linalg.matvec")
+    if b.ndim < 1:
+        raise InvalidArgumentError(f"gc.linalg.matvec: b must be a vector or a batch of them, got shape {b.shape}")
+    return squeeze(matmul(a, expand_dims(b, -1), transpose_a=transpose_a, adjoint_a=adjoint_a), [-1])
+
+
+def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):
+    """The main diagonal of each matrix of ``input`` [..., m, n]: [..., min(m, n)]."""
+    api = "gc.linalg.diag_part"
+    x = to_tensor(input, op_name=api)
+    _check_matrix(api, "input", x)
+    _main_diagonal_only(api, k)
+    size = min(x.shape[-2:])
+    square = x[..., :size, :size]
+    # Every (size + 1)-th element of the flattened square is on its diagonal: a slice, not a masked sum.
+    return reshape(square, x.shape[:-2] + (size * size,))[..., ::size + 1]
+
+
+def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
+    """Square matrices [..., n, n] with ``diagonal`` [..., n] on their main diagonal and zeros elsewhere."""
+    api = "gc.linalg.diag"
+    v = to_tensor(diagonal, op_name=api)
+    if v.ndim < 1:
+        raise InvalidArgumentError(f"{api}: diagonal must have rank >= 1, got shape {v.shape}")
+    _main_diagonal_only(api, k)
+    n = v.shape[-1]
+    if (num_rows, num_cols) not in ((-1, -1), (n, n)) or padding_value != 0:
+        raise UnimplementedError(f"{api}: only square matrices of the diagonal's size ({n} x {n}) with zero "
+                                 f"padding are supported, got num_rows={num_rows}, num_cols={num_cols}, "
+                                 f"padding_value={padding_value}")
+    on_diagonal = constant_like(v, np.eye(n, dtype=bool), dtypes.bool_)
+    column = expand_dims(v, -1)
+    return where(on_diagonal, column, zeros_like_raw(column))
+
+
+def trace(x, name=None):
+    """The sum of the main diagonal of each matrix of ``x`` [..., m, n]: [...]."""
+    return reduce_sum(diag_part(x), -1)
+
+
+def band_part(input, num_lower, num_upper, name=None):
+    """``input`` with every element more than ``num_lower`` below or ``num_upper`` above the diagonal
+    zeroed; a negative count keeps that whole triangle (``band_part(x, -1, 0)`` is the lower triangle)."""
+    api = "gc.linalg.band_part"
+    x = to_tensor(input, op_name=api)
+    _check_matrix(api, "input", x)
+    lower, upper = _band_count(api, num_lower), _band_count(api, num_upper)
+    rows, cols = np.indices(x.shape[-2:])
+    keep = ((lower < 0) | (rows - cols <= lower)) & ((upper < 0) | (cols - rows <= upper))
+    return where(constant_like(x, keep, dtypes.bool_), x, zeros_like_raw(x))
+
+
+def _band_count(api, count):
+    value = int(count.numpy()) if hasattr(count, "numpy") else count
+    if not isinstance(value, (int, np.integer)):
+        raise InvalidArgumentError(f"{api}: num_lower and num_upper must be integers, got {count!r}")
+    return int(value)
+
+
+def _main_diagonal_only(api, k):
+    if k != 0:
+        raise UnimplementedError(f"{api}: only the main diagonal (k=0) is supported, got k={k}")
+
+
+def constant_like(x, array, dtype):
+    """The NumPy ``array`` as a constant of ``dtype`` on x's backend and device (a mask, an identity)."""
+    backend = x._backend
+    return run_kernel("gc.constant", backend, "asarray", dtype, array, dtype, backend.device_of(x._value))
+
+
+def check_square(api, label, t):
+    """``t`` must be a batch of square matrices."""
+    _check_matrix(api, label, t)
+    if t.shape[-1] != t.shape[-2]:
+        raise InvalidArgumentError(f"{api}: {label} must be square matrices [..., n, n], got shape {t.shape}")

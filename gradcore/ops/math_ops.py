@@ -13,7 +13,7 @@ from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient, no_gradient
-from gradcore.errors import InvalidArgumentError
+from gradcore.errors import InvalidArgumentError, ShapeError
 from gradcore.ops.factories import backward_op, binary_op, unary_op
 from gradcore.ops.kernels import check_on_host, run_kernel
 from gradcore.ops.operands import ANY, BOOL, FLOAT, NUMERIC, broadcast_shape, check_kind, operands, same_backend
@@ -160,6 +160,17 @@ ceil = unary_op("Ceil", "ceil", FLOAT, api="gc.math.ceil")
 round = unary_op("Round", "round", NUMERIC, api="gc.round")
 is_finite = unary_op("IsFinite", "isfinite", FLOAT, dtypes.bool_, api="gc.math.is_finite")
 is_nan = unary_op("IsNan", "isnan", FLOAT, dtypes.bool_, api="gc.math.is_nan")
+is_inf = unary_op("IsInf", "isinf", FLOAT, dtypes.bool_, api="gc.math.is_inf")
+asin = unary_op("Asin", "asin", FLOAT, api="gc.math.asin")
+acos = unary_op("Acos", "acos", FLOAT, api="gc.math.acos")
+atan = unary_op("Atan", "atan", FLOAT, api="gc.math.atan")
+sinh = unary_op("Sinh", "sinh", FLOAT, api="gc.math.sinh")
+cosh = unary_op("Cosh", "cosh", FLOAT, api="gc.math.cosh")
+asinh = unary_op("Asinh", "asinh", FLOAT, api="gc.math.asinh")
+acosh = unary_op("Acosh", "acosh", FLOAT, api="gc.math.acosh")
+atanh = unary_op("Atanh", "atanh", FLOAT, api="gc.math.atanh")
+atan2 = binary_op("Atan2", "atan2", FLOAT, api="gc.math.atan2",
+                  doc="atan2(y, x): the angle of the point (x, y), in [-pi, pi], as ``tf.math.atan2``.")
 
 
 unary_rule("Abs", lambda dy, x, y: multiply(dy, sign(x)))
@@ -180,7 +191,21 @@ unary_rule("Tan", lambda dy, x, y: multiply(dy, add(square(y), 1)))  # d tan(x) 
 # d erf(x) = 2/sqrt(pi) * exp(-x^2)
 unary_rule("Erf", lambda dy, x, y: multiply(dy, multiply(exp(negative(square(x))), 2 / math.sqrt(math.pi))))
 
-for _op_type in ("Floor", "Ceil", "Round", "IsFinite", "IsNan"):
+# d asin = 1/sqrt(1 - x^2), d acos = -1/sqrt(1 - x^2), d atan = 1/(1 + x^2)
+unary_rule("Asin", lambda dy, x, y: _real_div(dy, sqrt(subtract(1, square(x)))))
+unary_rule("Acos", lambda dy, x, y: negative(_real_div(dy, sqrt(subtract(1, square(x))))))
+unary_rule("Atan", lambda dy, x, y: _real_div(dy, add(square(x), 1)))
+unary_rule("Sinh", lambda dy, x, y: multiply(dy, cosh(x)))
+unary_rule("Cosh", lambda dy, x, y: multiply(dy, sinh(x)))
+# d asinh = 1/cosh(y), d acosh = 1/sinh(y) (TensorFlow's forms: no x^2 to overflow), d atanh = 1/(1 - x^2)
+unary_rule("Asinh", lambda dy, x, y: _real_div(dy, cosh(y)))
+unary_rule("Acosh", lambda dy, x, y: _real_div(dy, sinh(y)))
+unary_rule("Atanh", lambda dy, x, y: _real_div(dy, subtract(1, square(x))))
+# atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)
+broadcasting_rule("Atan2", lambda dy, y, x, z: multiply(dy, _real_div(x, add(square(x), square(y)))),
+                  lambda dy, y, x, z: negative(multiply(dy, _real_div(y, add(square(x), square(y))))))
+
+for _op_type in ("Floor", "Ceil", "Round", "IsFinite", "IsNan", "IsInf"):
     no_gradient(_op_type)
 
 # ---- backward ops with kernels of their own (docs/architecture.md section 5) --------------
@@ -258,7 +283,10 @@ def where(condition, x=None, y=None, name=None):
 def _where_grad(op, dy):
     condition, x, y = op.inputs
     zero = zeros_like_raw(dy)
-    return None, unbroadcast(where(condition, dy, zero), x.shape), unbroadcast(where(condition, zero, dy), y.shape)
+    # A branch that needs no gradient (dropout's constant 0) costs no where and no sum.
+    dx = unbroadcast(where(condition, dy, zero), x.shape) if op.needs_gradient(1) else None
+    dy_ = unbroadcast(where(condition, zero, dy), y.shape) if op.needs_gradient(2) else None
+    return None, dx, dy_
 
 
 def cast(x, dtype, name=None):
@@ -308,3 +336,36 @@ def divide_no_nan(x, y, name=None):
 def squared_difference(x, y, name=None):
     """(x - y)^2, as ``tf.math.squared_difference``."""
     return square(subtract(x, y))
+
+
+def truediv(x, y, name=None):
+    """x / y with integers divided as floats: ``tf.math.truediv``, the same op as ``divide``."""
+    return divide(x, y)
+
+
+def scalar_mul(scalar, x, name=None):
+    """``scalar`` (a 0-d value) times ``x``, as ``tf.math.scalar_mul``."""
+    if len(tuple(getattr(scalar, "shape", ()))) != 0:
+        raise ShapeError(f"gc.scalar_mul: scalar must be 0-d, got shape {tuple(scalar.shape)}; "
+                         "use gc.multiply to broadcast")
+    return multiply(scalar, x)
+
+
+def xlogy(x, y, name=None):
+    """x * log(y), and 0 where x == 0 (even where y is 0), as ``tf.math.xlogy``.
+
+    The inner where keeps log's gradient finite where x == 0 and y == 0: the outer where sends a 0
+    there, which log's rule would turn into 0/0 = NaN; TensorFlow's gradient is 0.
+    """
+    x, y = operands(x, y, "gc.math.xlogy")
+    check_kind("gc.math.xlogy", x, FLOAT)
+    zero = equal(x, 0)
+    return where(zero, zeros_like_raw(x), multiply(x, log(where(zero, 1.0, y))))
+
+
+def xdivy(x, y, name=None):
+    """x / y, and 0 where x == 0 (even where y is 0), as ``tf.math.xdivy``."""
+    x, y = operands(x, y, "gc.math.xdivy")
+    check_kind("gc.math.xdivy", x, FLOAT)
+    zero = equal(x, 0)
+    return where(zero, zeros_like_raw(x), _real_div(x, where(zero, 1.0, y)))

@@ -1,26 +1,32 @@
-"""Neural-network ops: activations, softmax, and the cross-entropy losses of ``tf.nn``.
+"""Neural-network ops: activations, dropout, softmax, and the cross-entropy losses of ``tf.nn``.
 
 Ops with a kernel of their own (relu, softplus, softmax, log_softmax, sparse
 softmax cross-entropy) register a rule written with gradcore ops. The other
-activations and the dense and sigmoid cross-entropies are composites of
+activations, dropout and the dense and sigmoid cross-entropies are composites of
 differentiable ops: their gradients, at every order, come from those ops' rules.
 """
 
 import math
+import numbers
 
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient
-from gradcore.errors import DTypeError, ShapeError
+from gradcore.engine.tensor import Tensor
+from gradcore.errors import DTypeError, InvalidArgumentError, ShapeError
 from gradcore.ops.array_ops import expand_dims
 from gradcore.ops.factories import backward_op, unary_op
 from gradcore.ops.kernels import run_kernel
+from gradcore.ops.math_ops import abs as absolute
 from gradcore.ops.math_ops import (
     add,
+    divide,
     erf,
     exp,
     expm1,
     greater,
+    greater_equal,
+    less,
     minimum,
     multiply,
     negative,
@@ -30,7 +36,15 @@ from gradcore.ops.math_ops import (
     tanh,
     where,
 )
-from gradcore.ops.operands import FLOAT, NUMERIC, check_in_range, check_kind, normalize_single_axis, operands
+from gradcore.ops.operands import (
+    FLOAT,
+    NUMERIC,
+    check_in_range,
+    check_kind,
+    normalize_single_axis,
+    operands,
+)
+from gradcore.ops.random_ops import uniform
 from gradcore.ops.reduction_ops import reduce_sum
 from gradcore.ops.rules import unary_rule
 
@@ -64,9 +78,57 @@ def leaky_relu(features, alpha=0.2, name=None):
 def elu(features, name=None):
     """features where features > 0, else exp(features) - 1."""
     x = _float_input("gc.nn.elu", features)
+    return where(greater(x, 0), x, _expm1_of_negative_part(x))
+
+
+#: SELU's constants (Klambauer et al. 2017), to TensorFlow's digits.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(features, name=None):
+    """scale * (features where features >= 0, else alpha * (exp(features) - 1)), with TF's constants.
+
+    At 0 the derivative is scale, the linear piece's, as TF's SeluGrad (test_nn_more.py).
+    """
+    x = _float_input("gc.nn.selu", features)
+    return multiply(where(less(x, 0), multiply(_expm1_of_negative_part(x), SELU_ALPHA), x), SELU_SCALE)
+
+
+def _expm1_of_negative_part(x):
     # expm1 sees only x <= 0: where x > 0 its overflowing value would turn the zero gradient
     # of the unselected branch into 0 * inf = NaN.
-    return where(greater(x, 0), x, expm1(minimum(x, 0)))
+    return expm1(minimum(x, 0))
+
+
+def relu6(features, name=None):
+    """min(max(features, 0), 6); the derivative is 1 strictly inside (0, 6) and 0 elsewhere, as TF's Relu6Grad."""
+    x = to_tensor(features, op_name="gc.nn.relu6")
+    check_kind("gc.nn.relu6", x, NUMERIC)
+    # The constant comes first because minimum's ties go to its first argument: no gradient at 6.
+    return minimum(6, relu(x))
+
+
+def silu(features, beta=1.0):
+    """features * sigmoid(beta * features), also named swish; a tensor ``beta`` gets a gradient too, as in TF."""
+    x = _float_input("gc.nn.silu", features)
+    unscaled = isinstance(beta, numbers.Real) and beta == 1
+    return multiply(x, sigmoid(x if unscaled else multiply(x, beta)))
+
+
+swish = silu
+
+
+def softsign(features, name=None):
+    """features / (1 + |features|)."""
+    x = _float_input("gc.nn.softsign", features)
+    return divide(x, add(absolute(x), 1))
+
+
+def log_sigmoid(x, name=None):
+    """log(sigmoid(x)), computed as -softplus(-x): finite and exact where sigmoid(x) rounds to 0 or 1."""
+    x = _float_input("gc.math.log_sigmoid", x)
+    return negative(softplus(negative(x)))
 
 
 def gelu(features, approximate=False, name=None):
@@ -84,6 +146,56 @@ def _float_input(api, value):
     x = to_tensor(value, op_name=api)
     check_kind(api, x, FLOAT)
     return x
+
+
+# ---- dropout -------------------------------------------------------------------------------
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """Zeroes each element of ``x`` with probability ``rate`` and scales the rest by 1 / (1 - rate).
+
+    As ``tf.nn.dropout``: ``rate`` 0 returns ``x`` itself; ``noise_shape`` (its None entries taken
+    from ``x`` when the ranks agree) shares one keep-or-drop draw along its size-1 axes. The draw
+    comes from ``gc.random.uniform``, so it is the same on every backend, and an explicit ``seed``
+    alone decides the mask (gc.random's stateless seeds); ``seed`` may also be a function called at
+    each draw, which is how ``layers.Dropout`` gets a fresh mask per call.
+    """
+    api = "gc.nn.dropout"
+    rate = dropout_rate(api, rate)
+    x = to_tensor(x, op_name=api)
+    if not x._dtype.is_floating:
+        raise DTypeError(f"{api}: x must be a floating-point tensor, as it is scaled; got dtype {x._dtype.name} "
+                         f"with shape {x.shape}; cast it with gc.cast")
+    if rate == 0:
+        return x
+    keep = greater_equal(uniform(_noise_shape(api, x.shape, noise_shape), seed=seed), rate)
+    return where(keep, multiply(x, 1 / (1 - rate)), 0)
+
+
+def dropout_rate(api, rate):
+    """``rate`` (a number or scalar tensor) as a float in [0, 1), or TensorFlow's ValueError."""
+    if type(rate) is Tensor and rate.ndim == 0:
+        rate = float(rate)
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+        raise InvalidArgumentError(f"{api}: rate must be a number in [0, 1) (the fraction of inputs dropped), "
+                                   f"got rate={rate!r}")
+    return float(rate)
+
+
+def _noise_shape(api, shape, noise_shape):
+    if noise_shape is None:
+        return shape
+    if type(noise_shape) is Tensor:
+        noise_shape = noise_shape.numpy().tolist()
+    noise_shape = tuple(noise_shape)
+    if len(noise_shape) == len(shape):
+        noise_shape = tuple(n if s is None else s for s, n in zip(noise_shape, shape))
+    fits = len(noise_shape) <= len(shape) and all(
+        n is not None and (n == 1 or n == s) for n, s in zip(reversed(noise_shape), reversed(shape)))
+    if not fits:
+        raise ShapeError(f"{api}: noise_shape {noise_shape} must broadcast to the shape of x, {tuple(shape)} "
+                         f"(each size 1 or x's size; None entries need x's rank)")
+    return noise_shape
 
 
 # ---- softmax along an axis -----------------------------------------------------------------

@@ -1,14 +1,16 @@
-"""Reductions over axes: sum, mean, max, min, prod, logsumexp, variance, std, argmax."""
+"""Reductions over axes: sum, mean, max, min, prod, logsumexp, any, all, norms, counts, variance, std, argmax."""
 
 from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.engine.registry import RegisterGradient, no_gradient
 from gradcore.engine.tensor import Tensor
-from gradcore.errors import InvalidArgumentError
+from gradcore.errors import DTypeError, InvalidArgumentError
 from gradcore.ops.kernels import call_kernel, run_kernel
-from gradcore.ops.math_ops import cast, divide, equal, exp, is_finite, multiply, sqrt, square, subtract, where
-from gradcore.ops.operands import FLOAT, NUMERIC, check_kind, normalize_axis, normalize_single_axis
+from gradcore.ops.math_ops import (
+    cast, divide, equal, exp, is_finite, multiply, not_equal, sqrt, square, subtract, where,
+)
+from gradcore.ops.operands import BOOL, FLOAT, NUMERIC, check_kind, normalize_axis, normalize_single_axis
 
 #: Half-precision sums lose whole units past 256 (bfloat16) or 2048 (float16), so reductions that
 #: accumulate run in float32 on every backend and round once at the end, as TensorFlow's kernels do.
@@ -66,6 +68,32 @@ reduce_max = _reduction("Max", "reduce_max", NUMERIC, "gc.reduce_max", accumulat
 reduce_min = _reduction("Min", "reduce_min", NUMERIC, "gc.reduce_min", accumulates=False, empty_fill="highest")
 reduce_prod = _reduction("Prod", "reduce_prod", NUMERIC, "gc.reduce_prod")
 reduce_logsumexp = _reduction("ReduceLogSumExp", "reduce_logsumexp", FLOAT, "gc.reduce_logsumexp")
+# Over no elements: any is False, all is True (the kernels' contract, as TensorFlow).
+reduce_any = _reduction("Any", "reduce_any", BOOL, "gc.reduce_any", accumulates=False)
+reduce_all = _reduction("All", "reduce_all", BOOL, "gc.reduce_all", accumulates=False)
+no_gradient("Any")
+no_gradient("All")
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """sqrt(sum(x^2)) over the axes, as ``tf.math.reduce_euclidean_norm``; integers give the
+    integer part of the norm, in their own dtype. Its gradient, x / norm, is NaN where the norm is 0,
+    as in TensorFlow."""
+    x = to_tensor(input_tensor, op_name="gc.math.reduce_euclidean_norm")
+    check_kind("gc.math.reduce_euclidean_norm", x, NUMERIC)
+    if not x._dtype.is_floating:
+        return cast(reduce_euclidean_norm(cast(x, dtypes.float64), axis, keepdims), x._dtype)
+    return sqrt(reduce_sum(square(x), axis, keepdims))
+
+
+def count_nonzero(input, axis=None, keepdims=None, dtype=dtypes.int64, name=None):
+    """How many elements are not zero (not False, for bools) over the axes, as ``tf.math.count_nonzero``."""
+    x = to_tensor(input, op_name="gc.math.count_nonzero")
+    dtype = dtypes.as_dtype(dtype)
+    if dtype.kind not in NUMERIC:
+        raise DTypeError(f"gc.math.count_nonzero: dtype must be numeric (the count's dtype), got {dtype.name}")
+    nonzero = not_equal(x, False if x._dtype.kind == "bool" else 0)
+    return reduce_sum(cast(nonzero, dtype), axis, bool(keepdims))
 
 
 def _kept_dims(shape, axes):

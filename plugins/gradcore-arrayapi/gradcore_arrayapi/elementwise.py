@@ -1,6 +1,7 @@
 """Elementwise kernels: unary and binary math, comparisons, logic and ``where``.
 
-All but ``erf`` are one standard function each; where the standard's name differs from
+All but ``erf`` are one standard function each (lgamma, digamma and polygamma, which the
+standard lacks, are the contract's composites); where the standard's name differs from
 the contract's (``remainder``, ``pow``) or its rule is the one the contract asks for, a
 comment says so.
 """
@@ -73,6 +74,33 @@ class ElementwiseKernels:
     def isnan(self, x):
         return self.xp.isnan(x)
 
+    def isinf(self, x):
+        return self.xp.isinf(x)
+
+    def asin(self, x):
+        return self.xp.asin(x)
+
+    def acos(self, x):
+        return self.xp.acos(x)
+
+    def atan(self, x):
+        return self.xp.atan(x)
+
+    def sinh(self, x):
+        return self.xp.sinh(x)
+
+    def cosh(self, x):
+        return self.xp.cosh(x)
+
+    def asinh(self, x):
+        return self.xp.asinh(x)
+
+    def acosh(self, x):
+        return self.xp.acosh(x)
+
+    def atanh(self, x):
+        return self.xp.atanh(x)
+
     # ---- two inputs (same dtype, broadcast) ----
 
     def add(self, x, y):
@@ -125,6 +153,9 @@ class ElementwiseKernels:
 
     def logical_or(self, x, y):
         return self.xp.logical_or(x, y)
+
+    def atan2(self, y, x):
+        return self.xp.atan2(y, x)
 
     def where(self, condition, x, y):
         return self.xp.where(condition, x, y)

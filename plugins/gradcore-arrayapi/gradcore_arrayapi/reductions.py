@@ -1,4 +1,7 @@
-"""Reduction kernels: sums, products, extrema, argmax/argmin (axis: a tuple, or None for all)."""
+"""Reduction kernels: sums, products, extrema, any/all, argmax/argmin (axis: a tuple, or None for all).
+
+The scans (cumsum, cumprod) are the contract's composites.
+"""
 
 
 class ReductionKernels:
@@ -17,6 +20,12 @@ class ReductionKernels:
 
     def reduce_min(self, x, axis, keepdims):
         return self.xp.min(x, axis=axis, keepdims=keepdims)
+
+    def reduce_any(self, x, axis, keepdims):
+        return self.xp.any(x, axis=axis, keepdims=keepdims)
+
+    def reduce_all(self, x, axis, keepdims):
+        return self.xp.all(x, axis=axis, keepdims=keepdims)
 
     # The standard returns the first extremum in its default index dtype; the contract says int64.
     def argmax(self, x, axis):

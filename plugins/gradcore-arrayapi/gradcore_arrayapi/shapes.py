@@ -46,3 +46,7 @@ class ShapeKernels:
 
     def unsorted_segment_sum(self, data, segment_ids, num_segments):
         return composites.unsorted_segment_sum(self.xp, data, segment_ids, num_segments)
+
+    def argsort(self, x, axis, descending):
+        # The standard's stable sort keeps equal values in their order when descending too, as tf.argsort.
+        return self.xp.astype(self.xp.argsort(x, axis=axis, descending=descending, stable=True), self.xp.int64)
