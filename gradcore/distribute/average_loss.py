@@ -4,6 +4,7 @@ that the gradients summed over the replicas are those of the global batch's mean
 from gradcore.distribute import context
 from gradcore.engine.convert import to_tensor
 from gradcore.errors import InvalidArgumentError
+from gradcore.ops.array_ops import reshape
 from gradcore.ops.math_ops import cast, multiply
 from gradcore.ops.reduction_ops import reduce_sum
 
@@ -17,13 +18,24 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     if losses.ndim == 0:
         raise ValueError("Invalid value passed for `per_example_loss`. Expected a tensor with at least rank 1.")
     if sample_weight is not None:
-        losses = cast(multiply(losses, cast(to_tensor(sample_weight, op_name=api), losses.dtype)), losses.dtype)
+        weights = _to_rank_of(cast(to_tensor(sample_weight, op_name=api), losses.dtype), losses)
+        losses = cast(multiply(losses, weights), losses.dtype)
     if global_batch_size is None:
         _in_replica_only(api)
         global_batch_size = losses.shape[0] * context.current_strategy().num_replicas_in_sync
     else:
         global_batch_size = _positive_integer(global_batch_size, api)
     return reduce_sum(losses) / cast(global_batch_size, losses.dtype)
+
+
+def _to_rank_of(weights, losses):
+    """``weights`` given one axis fewer gain a trailing axis, one more a trailing 1 dropped, as TF's
+    losses do before they weigh (per-example weights of per-element losses mean weights per row)."""
+    if weights.ndim == losses.ndim - 1:
+        return reshape(weights, tuple(weights.shape) + (1,))
+    if weights.ndim == losses.ndim + 1 and weights.shape[-1] == 1:
+        return reshape(weights, tuple(weights.shape)[:-1])
+    return weights
 
 
 def scale_regularization_loss(regularization_loss):
