@@ -4,6 +4,8 @@ This is the hottest code in gradcore. An op checks ``state.recording`` (one
 thread-local attribute read): an empty list means no tape is recording and the
 op is done. Otherwise ``record`` appends one ``Node`` to each recording tape
 that tracks one of the op's inputs. A node stores references, never copies.
+A forward accumulator (engine/forward.py) records the same way, then computes
+its tangents through ``forward_pass``.
 """
 
 import threading
@@ -15,13 +17,18 @@ class _State(threading.local):
     """Per-thread recording state: tapes are thread-local, as in TensorFlow."""
 
     def __init__(self):
-        self.recording = []  # tapes recording now, innermost last
+        self.recording = []  # tapes (and forward accumulators) recording now, innermost last
         self.variable_watchers = []  # custom_gradient's lists of variables read
         self.tracer = None  # the gc.function trace running in this thread (gradcore/function/tracing.py)
 
 
 state = _State()
 thread_state.attribute(state, "tracer")  # a replica thread records into the caller's trace
+
+# Forward mode (engine/forward.py) installs a function here while a ForwardAccumulator is active in
+# any thread; after the tapes have noted an op it computes the accumulators' tangents. Otherwise
+# None, so a recorded op pays one global read for forward mode.
+forward_pass = None
 
 
 class Node:
@@ -70,6 +77,8 @@ def record(op_type, inputs, outputs, attrs=None, rule=None):
         for y in outputs:
             if y._dtype.is_floating:
                 tracked.add(id(y))
+    if forward_pass is not None:
+        forward_pass(state.recording)
 
 
 def record_variable_read(variable, snapshot):
@@ -82,6 +91,8 @@ def record_variable_read(variable, snapshot):
         if id(variable) in tape._tracked:
             tape._nodes.append(Node("ReadVariableOp", (variable,), (snapshot,), None, None))
             tape._tracked.add(id(snapshot))
+    if forward_pass is not None:
+        forward_pass(state.recording)
 
 
 class paused:
