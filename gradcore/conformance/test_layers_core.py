@@ -38,6 +38,18 @@ def test_dense_builds_lazily_from_the_last_axis_and_acts_on_higher_rank_inputs()
     assert_allclose(y, np.einsum("btk,ku->btu", x.astype(np.float64), layer.kernel.numpy()), dtype=gc.float32)
 
 
+def test_a_layer_built_directly_keeps_its_weights():
+    """Keras: build(input_shape) called by hand leaves the layer built, so its first call uses the
+    weights that build made (TF's ForwardAccumulator example builds a Dense this way)."""
+    layer = gc.layers.Dense(3)
+    layer.build([None, 2])
+    assert layer.built
+    kernel = layer.kernel
+    y = layer(np.ones((1, 2), np.float32))
+    assert layer.kernel is kernel and len(layer.weights) == 2
+    assert_allclose(y, np.ones((1, 2)) @ kernel.numpy(), dtype=gc.float32)
+
+
 def test_dense_default_initializers_are_glorot_uniform_and_zeros():
     layer = gc.layers.Dense(50)
     layer(gc.ones((1, 30)))

@@ -15,6 +15,7 @@ trainable, as Keras 3 does, so tapes stop watching them and they move to
 ``non_trainable_weights``.
 """
 
+import functools
 import inspect
 import itertools
 import threading
@@ -79,6 +80,22 @@ class InputSpec:
         return " and ".join(parts) or "any shape"
 
 
+def _marking_built(build):
+    """``build`` that leaves the layer built, as Keras' does: a layer built by calling ``build``
+    directly keeps its weights at its first call (test_layers_core.py,
+    test_a_layer_built_directly_keeps_its_weights)."""
+
+    @functools.wraps(build)
+    def build_and_mark(self, *args, **kwargs):
+        result = build(self, *args, **kwargs)
+        self.built = True
+        if self._build_input_shape is None and args:
+            self._build_input_shape = args[0]
+        return result
+
+    return build_and_mark
+
+
 class Layer(Module):
     """Base class of layers, as ``keras.Layer``: override ``build(input_shape)`` and ``call(inputs[, training])``."""
 
@@ -94,6 +111,8 @@ class Layer(Module):
         cls._call_accepts_training = parameter is not None
         default = None if parameter is None else parameter.default
         cls._default_training = None if default is inspect.Parameter.empty else default
+        if "build" in cls.__dict__:
+            cls.build = _marking_built(cls.__dict__["build"])
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None, **kwargs):
         if kwargs:
