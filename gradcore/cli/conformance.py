@@ -23,8 +23,10 @@ from gradcore.plugin import discovery as plugins
               help="Also write the summary to this file: .json or .md.")
 @click.option("--xfails", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Expected failures: one suite id (or pattern with *) per line; entries that pass are reported stale.")
+@click.option("-n", "--workers", default=None, metavar="N|auto",
+              help="Run the tests in N processes (pytest-xdist); auto: one per CPU core.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def conformance(backend, device, keyword, report, xfails, pytest_args):
+def conformance(backend, device, keyword, report, xfails, workers, pytest_args):
     """Run the conformance suite on a backend and print a summary table (op x dtype).
 
     Exits non-zero if any test fails. Arguments after the options go to pytest
@@ -35,7 +37,8 @@ def conformance(backend, device, keyword, report, xfails, pytest_args):
         plugins.load_backend(backend)
     except BackendUnavailableError as exc:
         raise click.ClickException(str(exc)) from None
-    missing = [m for m in ("pytest", "hypothesis", "scipy") if importlib.util.find_spec(m) is None]
+    needed = ("pytest", "hypothesis", "scipy", *(("xdist",) if workers else ()))
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
     if missing:
         raise click.ClickException(
             f"the conformance suite needs the test extra ({', '.join(missing)} missing): pip install 'gradcore[test]'")
@@ -44,7 +47,7 @@ def conformance(backend, device, keyword, report, xfails, pytest_args):
     # Found, not imported: pytest must import the suite itself to rewrite its asserts.
     suite = importlib.util.find_spec("gradcore.conformance").submodule_search_locations[0]
     args = [suite, "-p", "gradcore.conformance", "--gradcore-backend", backend,
-            *_isolated(suite), *_optional(device, keyword, report, xfails), *pytest_args]
+            *_isolated(suite), *_optional(device, keyword, report, xfails, workers), *pytest_args]
     raise SystemExit(int(pytest.main(args)))
 
 
@@ -54,7 +57,7 @@ def _isolated(suite_dir):
             "-q", "-ra"]
 
 
-def _optional(device, keyword, report, xfails):
+def _optional(device, keyword, report, xfails, workers):
     pairs = (("--gradcore-device", device), ("-k", keyword), ("--gradcore-report", report),
-             ("--gradcore-xfails", xfails))
+             ("--gradcore-xfails", xfails), ("-n", workers))
     return [part for flag, value in pairs if value is not None for part in (flag, value)]

@@ -16,13 +16,11 @@ from gradcore.conformance.plugin import (
     backend,
     compiled,
     pytest_addoption,
-    pytest_collection_modifyitems,
     pytest_configure,
     pytest_ignore_collect,
     pytest_report_header,
     pytest_report_teststatus,
     pytest_runtest_makereport,
-    pytest_terminal_summary,
     run_on_device,
 )
 
@@ -31,12 +29,10 @@ __all__ = [
     "backend",
     "compiled",
     "pytest_addoption",
-    "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_ignore_collect",
     "pytest_report_header",
     "pytest_report_teststatus",
     "pytest_runtest_makereport",
-    "pytest_terminal_summary",
     "run_on_device",
 ]

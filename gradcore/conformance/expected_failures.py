@@ -30,14 +30,23 @@ class ExpectedFailures:
     def __init__(self, entries=()):
         self.entries = list(entries)
 
+    def entry_for(self, suite_id):
+        """The entry that names ``suite_id`` (the first that matches), or None."""
+        return next((e for e in self.entries if e.matches(suite_id)), None)
+
     def mark(self, items, suite_id):
-        """Mark every item an entry names as a non-strict xfail (the first matching entry wins)."""
+        """Mark every item an entry names as a non-strict xfail."""
         for item in items:
-            sid = suite_id(item)
-            entry = next((e for e in self.entries if e.matches(sid)), None)
+            entry = self.entry_for(suite_id(item))
             if entry is not None:
-                entry.matched.append(sid)
                 item.add_marker(pytest.mark.xfail(reason=f"expected failure, listed at {entry.where}", strict=False))
+
+    def record(self, suite_id):
+        """Count a test that ran against the entry naming it. Done where the outcomes are gathered,
+        not at collection: under pytest-xdist the workers collect and only the controller reports."""
+        entry = self.entry_for(suite_id)
+        if entry is not None and suite_id not in entry.matched:
+            entry.matched.append(suite_id)
 
     def stale(self, outcomes):
         """Entries whose tests all ran and none failed: remove them from the file."""

@@ -26,8 +26,7 @@ from gradcore.errors import BackendUnavailableError, UnimplementedError
 
 SUITE_DIR = Path(__file__).resolve().parent
 UNSUPPORTED = "unsupported"
-_RESULTS = pytest.StashKey()
-_EXPECTED = pytest.StashKey()
+_COUNTED = "gradcore-counted"  # the user property that carries (suite id, op rows, dtype) to the verdict
 
 
 def pytest_addoption(parser):
@@ -51,10 +50,10 @@ def pytest_configure(config):
     settings.register_profile("gradcore-conformance", database=None)
     settings.load_profile("gradcore-conformance")
     config.addinivalue_line("markers", "gradcore_dtype(name): the dtype a test runs in, for the summary table")
-    config.stash[_RESULTS] = report.Results()
     xfails = config.getoption("--gradcore-xfails")
-    config.stash[_EXPECTED] = expected_failures.read(xfails) if xfails else expected_failures.ExpectedFailures()
+    expected = expected_failures.read(xfails) if xfails else expected_failures.ExpectedFailures()
     _check_report_path(config.getoption("--gradcore-report"))
+    config.pluginmanager.register(Verdict(expected, config.getoption("--gradcore-report")), "gradcore-verdict")
     if config.getoption("--gradcore-backend") and config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITE_DIR)]
 
@@ -78,13 +77,13 @@ def pytest_report_header(config):
             + (f" running on {device}" if device else ""))
 
 
-def pytest_collection_modifyitems(config, items):
-    config.stash[_EXPECTED].mark(items, suite_id)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failure caused by a declared gap becomes an ``unsupported`` report (see the module docstring)."""
+    """A failure caused by a declared gap becomes an ``unsupported`` report (see the module docstring).
+
+    The report carries what the verdict needs (suite id, op rows, dtype) as user properties,
+    because under pytest-xdist it is made in a worker and counted in the controller.
+    """
     rep = yield
     gap = _declared_gap(call.excinfo) if rep.failed and call.excinfo is not None else None
     if gap is not None:
@@ -92,7 +91,7 @@ def pytest_runtest_makereport(item, call):
         rep.longrepr = (str(item.path), item.location[1] or 0, f"{UNSUPPORTED}: {gap[0]} {gap[1]}")
         rep.user_properties.append((UNSUPPORTED, gap))
     if rep.when == "call" or not rep.passed:  # a setup that skipped or failed has no call; a teardown error counts
-        item.config.stash[_RESULTS].add(item, suite_id(item), rep, gap)
+        rep.user_properties.append((_COUNTED, (suite_id(item), *report.placement(item))))
     return rep
 
 
@@ -113,18 +112,38 @@ def pytest_report_teststatus(report, config):
     return None
 
 
-def pytest_terminal_summary(terminalreporter, config):
-    results, expected = config.stash[_RESULTS], config.stash[_EXPECTED]
-    if not results.outcomes:
-        return
-    backend = gc.get_backend()
-    summary = results.summary(backend, expected)
-    terminalreporter.write_sep("=", f"gradcore conformance: {backend.name}")
-    terminalreporter.write_line(report.format_text(summary))
-    path = config.getoption("--gradcore-report")
-    if path:
-        report.write(summary, path)
-        terminalreporter.write_line(f"report written to {path}")
+class Verdict:
+    """The run's verdict: marks the expected failures, counts every report, prints the table.
+
+    A plugin object per run. Under pytest-xdist the workers collect and run (``mark``) and the
+    controller, which sees every report, counts and prints; without it one process does all.
+    """
+
+    def __init__(self, expected, report_path):
+        self.results = report.Results()
+        self.expected = expected
+        self.report_path = report_path
+
+    def pytest_collection_modifyitems(self, items):
+        self.expected.mark(items, suite_id)
+
+    def pytest_runtest_logreport(self, report):
+        properties = dict(report.user_properties)
+        if _COUNTED in properties:
+            sid, rows, dtype = properties[_COUNTED]
+            self.results.add(sid, rows, dtype, report, properties.get(UNSUPPORTED))
+            self.expected.record(sid)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.results.outcomes:
+            return
+        backend = gc.get_backend()
+        summary = self.results.summary(backend, self.expected)
+        terminalreporter.write_sep("=", f"gradcore conformance: {backend.name}")
+        terminalreporter.write_line(report.format_text(summary))
+        if self.report_path:
+            report.write(summary, self.report_path)
+            terminalreporter.write_line(f"report written to {self.report_path}")
 
 
 def suite_id(item):

@@ -29,13 +29,14 @@ class Results:
         self.placement = {}  # suite id -> (rows, dtype)
         self.details = {}  # suite id -> why (failure's last line, gap, skip reason)
 
-    def add(self, item, suite_id, rep, gap):
+    def add(self, suite_id, rows, dtype, rep, gap):
+        """One report of a test: ``rows`` and ``dtype`` as ``placement`` gives them for its item."""
         outcome, detail = _outcome(rep, gap)
         previous = self.outcomes.get(suite_id)
         if previous is not None and _SEVERITY[previous] <= _SEVERITY[outcome]:
             return  # a teardown error after a pass: keep the worse
         self.outcomes[suite_id] = outcome
-        self.placement[suite_id] = (_rows(item), _dtype(item))
+        self.placement[suite_id] = (list(rows), dtype)
         self.details[suite_id] = detail
 
     def summary(self, backend, expected):
@@ -76,6 +77,11 @@ def _last_line(rep):
     crash = getattr(rep.longrepr, "reprcrash", None)
     message = " ".join((crash.message if crash is not None else str(rep.longrepr)).split())
     return message if len(message) <= 160 else message[:157] + "..."
+
+
+def placement(item):
+    """(op rows, dtype column) of a test item: plain data, so it can travel in a report."""
+    return _rows(item), _dtype(item)
 
 
 def _rows(item):

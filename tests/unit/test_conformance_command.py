@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.envs import numpy_env_only
 from tests.unit.fake_distributions import install_distribution
+
+# The backends judged here are NumPy's subclasses whatever GRADCORE_BACKEND says: one env runs them.
+pytestmark = numpy_env_only
 
 PLUGIN = '''
 import gradcore
@@ -45,6 +49,9 @@ def gradcore_register_backends(register):
 '''
 
 TIMEOUT_S = 300
+# The verdict is the same in one process and across pytest-xdist workers, where the workers run
+# the tests and the controller counts their reports.
+WORKERS = pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one-process", "two-workers"])
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +86,9 @@ def test_a_flipped_derivative_fails_and_names_the_op_and_dtype(plugin_path, tmp_
     assert report["table"]["Tanh"]["float64"].get("failed", 0) >= 1
 
 
-def test_declared_gaps_are_counted_as_unsupported_not_failed(plugin_path, tmp_path):
-    result = run_conformance(plugin_path, tmp_path, "--backend", "narrow", "-k",
+@WORKERS
+def test_declared_gaps_are_counted_as_unsupported_not_failed(plugin_path, tmp_path, workers):
+    result = run_conformance(plugin_path, tmp_path, *workers, "--backend", "narrow", "-k",
                              "test_forward_matches_reference and (erf or abs)", "--report", "report.md")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "0 failed" in result.stdout
@@ -91,7 +99,8 @@ def test_declared_gaps_are_counted_as_unsupported_not_failed(plugin_path, tmp_pa
     assert "| Erf | unsup | unsup | unsup | unsup |" in markdown
 
 
-def test_expected_failures_run_as_xfail_and_stale_entries_are_reported(plugin_path, tmp_path):
+@WORKERS
+def test_expected_failures_run_as_xfail_and_stale_entries_are_reported(plugin_path, tmp_path, workers):
     xfails = tmp_path / "xfails.txt"
     xfails.write_text(textwrap.dedent("""\
         # the flipped backend's known bug
@@ -99,7 +108,7 @@ def test_expected_failures_run_as_xfail_and_stale_entries_are_reported(plugin_pa
         test_ops.py::test_forward_matches_reference[tanh-float32]   # passes: stale
         test_nothing.py::*                                           # names no test
         """))
-    result = run_conformance(plugin_path, tmp_path, "--backend", "flipped", "--xfails", str(xfails), "-k",
+    result = run_conformance(plugin_path, tmp_path, *workers, "--backend", "flipped", "--xfails", str(xfails), "-k",
                              "test_ops and (test_gradient_matches or test_forward_matches) and tanh and not (tanh-grad or tiny or small)")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "1 xfailed" in result.stdout
