@@ -55,6 +55,30 @@ def test_a_new_shape_or_dtype_traces_again_and_old_signatures_are_cached():
     assert f.experimental_get_tracing_count() == 4
 
 
+def test_tensor_calls_spelled_any_way_share_one_trace_and_a_repeated_tensor_is_its_own_signature():
+    """TF guide: the trace depends on the inputs' signature, not on how the call spells them.
+    (gradcore serves all-tensor positional calls on a shorter path; both paths must pick the same trace.)"""
+    @gc.function
+    def f(x, y):
+        return x * 2 + y
+
+    x, y = vector(1.0, 2.0), vector(3.0, 4.0)
+    close(f(x, y), [5.0, 8.0])
+    close(f(x, y=y), [5.0, 8.0])
+    close(f(y=y, x=x), [5.0, 8.0])
+    close(f(vector(0.0, 1.0), y), [3.0, 6.0])
+    assert f.experimental_get_tracing_count() == 1
+    # The same tensor twice is one input of the program, so it is a signature of its own.
+    close(f(x, x), [3.0, 6.0])
+    close(f(y, y), [9.0, 12.0])
+    assert f.experimental_get_tracing_count() == 2
+    from gradcore.function.signature import call_key, tensor_call_key
+
+    assert tensor_call_key((x, y)) == call_key((x, y), {})[0]
+    assert tensor_call_key((x, x)) == call_key((x, x), {})[0] != tensor_call_key((x, y))
+    assert tensor_call_key((x, 2.0)) is None
+
+
 def test_python_arguments_trace_per_value_and_keyword_spelling_does_not_matter():
     """TF guide: f(x, 2), f(x, 3), f(x, 2), f(x, n=3) trace twice."""
     @gc.function

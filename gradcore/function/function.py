@@ -36,6 +36,7 @@ from gradcore.function.signature import (
     check_signature,
     spec_placeholders,
     spec_unknown_positions,
+    tensor_call_key,
 )
 from gradcore.function.tracing import Trace
 from gradcore.ops.kernels import kernel_error
@@ -101,6 +102,12 @@ class Function:
     def __call__(self, *args, **kwargs):
         if state.tracer is not None:
             return self._python_function(*args, **kwargs)  # inside another function's trace: part of it
+        if not kwargs and self._input_signature is None and not state.recording and not state.variable_watchers:
+            # The common call (tensors in, traced before, no tape around it), in as few steps as
+            # possible: its overhead is what a compiled step costs beyond the backend's program.
+            concrete = self._concrete.get(tensor_call_key(args))
+            if concrete is not None:
+                return concrete.call_on_values([a._value for a in args])
         args, kwargs = self._canonical(args, kwargs)
         if self._input_signature is not None:
             check_signature(self._input_signature, args, kwargs)
@@ -295,7 +302,11 @@ class ConcreteFunction:
 
     def call(self, args, kwargs, draws=None):
         """Run the program on this call's values; ``draws``: the random values the trace drew for it."""
-        flat = [leaf._value for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, Tensor)]
+        return self.call_on_values([leaf._value for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, Tensor)],
+                                   draws)
+
+    def call_on_values(self, flat, draws=None):
+        """``call`` given the arrays of the call's tensors, in order."""
         flat.extend(v._value for v in self._variables)
         flat.extend([make() for _, make in self._program.feeds] if draws is None else draws)
         try:

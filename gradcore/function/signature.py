@@ -62,6 +62,19 @@ def call_key(args, kwargs):
 _ARRAYS = object()  # marks, in the identities seen, that a NumPy array was found
 
 
+def tensor_call_key(args):
+    """``call_key(args, {})[0]`` for a call whose arguments are all plain tensors, the train_step's
+    usual call, built without the walk over nested structures; None for any other call."""
+    seen = {}
+    keys = []
+    for value in args:
+        if type(value) is not Tensor:
+            return None
+        keys.append(("tensor", tuple(value._value.shape), value._dtype, value._backend.name,
+                     seen.setdefault(id(value), len(seen))))
+    return (tuple, ((tuple, tuple(keys)), (dict, ())))
+
+
 def arrays_as_tensors(structure):
     """``structure`` with each NumPy array made a tensor, as TensorFlow converts them."""
     from gradcore.ops.creation_ops import constant
