@@ -87,6 +87,7 @@ from gradcore.ops.math_ops import (
     negative,
     not_equal,
     pow,
+    realdiv,
     round,
     scalar_mul,
     sigmoid,

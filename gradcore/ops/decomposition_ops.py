@@ -94,6 +94,12 @@ def eigh(tensor, name=None):
     return _eigh(a)
 
 
+def eigvalsh(tensor, name=None):
+    """The eigenvalues of each symmetric matrix, ascending, as ``tf.linalg.eigvalsh``: eigh's first output,
+    so its gradient is v diag(de) v^T on the lower triangle, as TensorFlow's."""
+    return eigh(tensor)[0]
+
+
 @in_float32
 def _eigh(a):
     e, v = _outputs(a, call_kernel("gc.linalg.eigh", a._backend, "eigh", a._value))

@@ -27,6 +27,11 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     return transpose(x, perm)
 
 
+def adjoint(matrix, name=None):
+    """The conjugate transpose of each matrix, as ``tf.linalg.adjoint``: the transpose for real dtypes."""
+    return matrix_transpose(matrix, conjugate=True)
+
+
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None):
     """``a @ b`` over the last two axes; the leading (batch) axes broadcast.
 

@@ -338,6 +338,12 @@ def squared_difference(x, y, name=None):
     return square(subtract(x, y))
 
 
+realdiv = binary_op(
+    "RealDiv", "divide", FLOAT, api="gc.realdiv",
+    doc="x / y for floating-point x and y, as ``tf.realdiv``; integers are refused (gc.math.truediv divides "
+        "them as floats, gc.math.floordiv as integers) rather than divided one way silently.")
+
+
 def truediv(x, y, name=None):
     """x / y with integers divided as floats: ``tf.math.truediv``, the same op as ``divide``."""
     return divide(x, y)

@@ -19,8 +19,9 @@ from gradcore.errors import InvalidArgumentError
 from gradcore.ops.array_ops import broadcast_to, expand_dims
 from gradcore.ops.kernels import call_kernel, check_on_host, run_kernel
 from gradcore.ops.linalg_ops import band_part, check_square, constant_like, diag, diag_part, matmul, matrix_transpose
-from gradcore.ops.math_ops import add, cast, multiply, negative, subtract
+from gradcore.ops.math_ops import add, cast, log, multiply, negative, subtract
 from gradcore.ops.operands import FLOAT, broadcast_shape, check_kind, operands
+from gradcore.ops.reduction_ops import reduce_sum
 
 HALF = (dtypes.float16, dtypes.bfloat16)
 
@@ -220,6 +221,13 @@ def _log_determinant(a):
 def _log_determinant_grad(op, d_sign, d_log_abs):
     """d log|det a| = a^-T; the sign is piecewise constant."""
     return multiply(expand_dims(expand_dims(d_log_abs, -1), -1), inv(op.inputs[0], adjoint=True))
+
+
+def logdet(matrix, name=None):
+    """log det of each symmetric positive definite matrix: twice the log of the product of its Cholesky
+    factor's diagonal, as ``tf.linalg.logdet`` computes it (a matrix that is not positive definite is
+    gc.linalg.cholesky's InvalidArgumentError). Its gradient, through the factor's, is a^-1."""
+    return multiply(reduce_sum(log(diag_part(cholesky(matrix))), -1), 2.0)
 
 
 # ---- Cholesky -------------------------------------------------------------------------------------

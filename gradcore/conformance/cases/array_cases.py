@@ -121,6 +121,7 @@ LINALG = [
            lambda rng: [rng.integers(-5, 5, size=(2, 3)), rng.integers(-5, 5, size=(3, 2))], grad=()),
     OpCase("linalg-matrix_transpose", ("Transpose",), gc.linalg.matrix_transpose,
            lambda x: np.swapaxes(x, -1, -2), normal((2, 3, 4))),
+    OpCase("linalg-adjoint", ("Transpose",), gc.linalg.adjoint, lambda x: np.swapaxes(x, -1, -2), normal((2, 3, 4))),
 ]
 
 CASES = SHAPES + JOINING + INDEXING + LINALG

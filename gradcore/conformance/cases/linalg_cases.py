@@ -148,6 +148,8 @@ SOLVES = [
            dtypes=REAL),
     OpCase("linalg-cholesky", ("Cholesky", "MatrixTriangularSolve"), lambda a: gc.linalg.cholesky(_symmetric(a)),
            lambda a: np.linalg.cholesky(_np_symmetric(a)), _positive_definite(3), dtypes=FLOATS),
+    OpCase("linalg-logdet", ("Cholesky", "Log", "Sum"), lambda a: gc.linalg.logdet(_symmetric(a)),
+           lambda a: np.linalg.slogdet(_np_symmetric(a))[1], _positive_definite(3), dtypes=REAL),
 ]
 
 FACTORIZATIONS = [
@@ -158,6 +160,8 @@ FACTORIZATIONS = [
            _conditioned((3, 3)), dtypes=REAL, second_order=False),
     OpCase("linalg-eigh", ("SelfAdjointEigV2",), _eigh_view, _np_eigh_view, _distinct_eigenvalues(3),
            dtypes=REAL),
+    OpCase("linalg-eigvalsh", ("SelfAdjointEigV2",), lambda a: gc.linalg.eigvalsh(_symmetric(a)),
+           lambda a: np.linalg.eigvalsh(_np_symmetric(a)), _distinct_eigenvalues(3), dtypes=REAL),
     OpCase("linalg-svd-deep", ("Svd",), _svd_view, _np_svd_view, _distinct_singular_values(4, 3), dtypes=REAL),
     OpCase("linalg-svd-wide-full", ("Svd",), lambda a: _svd_view(a, full_matrices=True),
            lambda a: _np_svd_view(a, full_matrices=True), _distinct_singular_values(2, 3), dtypes=REAL,

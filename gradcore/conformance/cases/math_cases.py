@@ -62,6 +62,8 @@ BINARY = [  # (name, op types, gc function, reference, inputs): all differentiab
     ("multiply-broadcast", ("Mul",), gc.multiply, np.multiply, normal((3, 1), (4,))),
     ("divide", ("RealDiv",), gc.divide, np.divide,
      lambda rng: [rng.normal(size=(4,)), signed(0.5, 2.0, (3, 1))(rng)[0]]),
+    ("realdiv", ("RealDiv",), gc.realdiv, np.divide,
+     lambda rng: [rng.normal(size=(4,)), signed(0.5, 2.0, (3, 1))(rng)[0]]),
     ("floormod", ("FloorMod",), gc.math.floormod, np.mod, floormod_inputs),
     ("pow", ("Pow",), gc.pow, np.power, lambda rng: [rng.uniform(0.5, 2.0, size=(2, 3)), rng.normal(size=(3,))]),
     ("maximum", ("Maximum",), gc.maximum, np.maximum, normal((3, 4), (4,))),
