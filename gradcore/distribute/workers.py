@@ -7,7 +7,9 @@ whatever the backend: gloo carries arrays in host memory, NCCL arrays on CUDA de
 torch.distributed works in place and gradcore's arrays are immutable, so each collective
 copies its inputs once, into one flat buffer per dtype and device (as DDP's buckets: one
 collective per buffer, not per array). Arrays cross into torch by DLPack or NumPy's buffer
-without a copy, and the results go back the same way as views of that buffer.
+without a copy, and the results go back the same way as views of that buffer. Large host
+arrays are summed without that copy, over point-to-point sends that read them where they lie
+(point_to_point.py).
 
 When a collective fails, the heartbeats in the store tell why: a peer that stopped beating
 is named as lost, one that closed its group as gone; a timeout names the ranks that had not
@@ -20,10 +22,12 @@ import math
 import os
 import re
 import threading
+import warnings
 import zlib
 from datetime import timedelta
 
 from gradcore.distribute import rendezvous
+from gradcore.distribute.point_to_point import pair_all_reduce, ring_all_reduce
 from gradcore.distribute.rendezvous import TorchDistributedNotInstalledError  # noqa: F401  (re-exported)
 from gradcore.engine import dtypes
 from gradcore.errors import DeadlineExceededError, DTypeError, GradcoreError, InvalidArgumentError, UnavailableError
@@ -39,6 +43,13 @@ NOT_SUMMABLE = {"bool": "SUM of booleans has no single meaning; cast to an integ
                 "int16": "neither gloo nor NCCL can sum int16; cast to int32 with gc.cast first"}
 DTYPE_CODES = {d.name: i for i, d in enumerate(dtypes.ALL)}
 MAX_GATHERED_RANK = 32
+# Host arrays from RING_MIN_BYTES are summed by point_to_point.py's ring, and on two workers those
+# from PAIR_MIN_BYTES up by its single exchange; neither copies them into a bucket. Below 2 MB
+# the ring's two dependent exchanges take longer than gloo's all_reduce; below 256 KB an array
+# shares a bucket, where one collective for many arrays saves more than the copy costs
+# (docs/multi_worker.md, "Large arrays").
+RING_MIN_BYTES = 2 * 2**20
+PAIR_MIN_BYTES = 256 * 2**10
 TIMED_OUT = re.compile(r"timed? ?out|timeout", re.IGNORECASE)
 
 _joined = None
@@ -123,12 +134,37 @@ class WorkerGroup:
         for dtype, _, _ in specs:
             if dtype in NOT_SUMMABLE:
                 raise DTypeError(f"WorkerGroup.all_reduce: cannot sum {dtype} arrays: {NOT_SUMMABLE[dtype]}")
-        buckets = _buckets(specs, exchange, as_bytes=False)
+        routes = [self._route(spec, exchange) for spec in specs]
+        buckets = _buckets(specs, exchange, as_bytes=False, skip=[i for i, route in enumerate(routes) if route])
         _fill(buckets, arrays, exchange)
+        # (index, the input read where it lies, the output) of each array summed point to point
+        direct = [(index, exchange.read(arrays[index]).reshape(-1),
+                   _host_buffers.take(math.prod(specs[index][1]), _torch_dtype(specs[index][0]), "cpu"))
+                  for index, route in enumerate(routes) if route]
         with self._collective("all_reduce"):
             for bucket in buckets:
                 self._dist.all_reduce(bucket.tensor)
-        return _unpack(buckets, exchange, specs)
+            pair_all_reduce(self._dist, [(source, out) for i, source, out in direct if routes[i] == "pair"],
+                            peer=1 - self.rank)
+            for index, source, out in direct:
+                if routes[index] == "ring":
+                    ring_all_reduce(self._dist, source, out, self.rank, self.world_size)
+        results = _unpack(buckets, exchange, specs)
+        for index, _, out in direct:
+            dtype, shape, device = specs[index]
+            results[index] = exchange.wrap(out.view(shape), dtype, device)
+        return results
+
+    def _route(self, spec, exchange):
+        """How all_reduce sums an array: "ring" or "pair" (point_to_point.py), or None for a bucket."""
+        dtype, shape, device = spec
+        count = math.prod(shape)
+        if self.world_size == 1 or exchange.bucket_device(device) != "cpu" or count < self.world_size:
+            return None
+        size = count * _torch_dtype(dtype).itemsize
+        if size >= RING_MIN_BYTES:
+            return "ring"
+        return "pair" if self.world_size == 2 and size >= PAIR_MIN_BYTES else None
 
     def all_gather(self, array, backend, axis=0):
         """One array: every worker's ``array`` concatenated along ``axis`` in rank order.
@@ -348,10 +384,15 @@ class _Bucket:
         return self.tensor[start:stop].view(_torch_dtype(dtype)).view(shape)
 
 
-def _buckets(specs, exchange, as_bytes):
-    """Buckets keyed by wire dtype and device: the array's own dtype to be summed, bytes to be moved."""
-    torch, buckets = _torch(), {}
+def _buckets(specs, exchange, as_bytes, skip=()):
+    """Buckets keyed by wire dtype and device: the array's own dtype to be summed, bytes to be moved.
+
+    The arrays at the positions in ``skip`` get no place in them.
+    """
+    torch, buckets, skip = _torch(), {}, set(skip)
     for index, (dtype, shape, device) in enumerate(specs):
+        if index in skip:
+            continue
         wire = torch.uint8 if as_bytes else _torch_dtype(dtype)
         bucket_device = exchange.bucket_device(device)
         bucket = buckets.setdefault((wire, bucket_device), _Bucket(wire, bucket_device))
@@ -425,7 +466,7 @@ def _as_bytes(tensor):
 
 
 def exchange_for(backend):
-    """How ``backend``'s raw arrays are copied into a torch buffer and how views of it are handed back."""
+    """How ``backend``'s raw arrays are read as torch tensors, copied into a buffer and handed back as views of it."""
     exchange = _EXCHANGES.get(backend.name)
     return exchange() if exchange else _ThroughNumpy(backend)
 
@@ -437,9 +478,24 @@ def _numpy_view(tensor):
     return tensor.numpy()
 
 
+def _from_numpy(array):
+    """A contiguous torch tensor over an np.ndarray's memory (copied first only if it is strided), to be read."""
+    import numpy as np
+
+    torch, array = _torch(), np.ascontiguousarray(array)
+    if array.dtype == dtypes.bfloat16.as_numpy_dtype:
+        return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
+    with warnings.catch_warnings():  # a read-only array is fine: the tensor is only read
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
+
+
 class _NumpyArrays:
     def bucket_device(self, device):
         return "cpu"
+
+    def read(self, array):
+        return _from_numpy(array)
 
     def fill(self, segment, array):
         import numpy as np
@@ -454,6 +510,9 @@ class _TorchArrays:
     def bucket_device(self, device):
         return device
 
+    def read(self, array):
+        return array.contiguous()
+
     def fill(self, segment, array):
         segment.copy_(array)
 
@@ -465,8 +524,11 @@ class _JaxArrays:
     def bucket_device(self, device):
         return device
 
+    def read(self, array):
+        return _torch().from_dlpack(array)  # a view of jax's buffer, which jax never writes again
+
     def fill(self, segment, array):
-        segment.copy_(_torch().from_dlpack(array))  # a read-only view of jax's buffer, then the one copy
+        segment.copy_(self.read(array))
 
     def wrap(self, tensor, dtype, device):
         import jax.numpy as jnp
@@ -482,6 +544,9 @@ class _ThroughNumpy:
 
     def bucket_device(self, device):
         return "cpu"
+
+    def read(self, array):
+        return _from_numpy(self._backend.to_numpy(array))
 
     def fill(self, segment, array):
         import numpy as np

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcore.distribute import rendezvous, workers
+from gradcore.distribute import point_to_point, rendezvous, workers
 from gradcore.errors import DTypeError, InvalidArgumentError
+from gradcore.testing import assert_allclose
 from tests.unit.envs import numpy_env_only
 
 BACKEND = os.environ.get("GRADCORE_BACKEND") or "numpy"
@@ -319,6 +320,81 @@ def test_two_workers_under_launch_sum_gather_and_broadcast_every_dtype(tmp_path)
         assert report["gathered_axis1"] == [[1.0, 2.0, 2.0], [1.0, 2.0, 2.0]]
 
 
+POINT_TO_POINT_SCRIPT = """
+    import json, sys
+    import numpy as np
+    from gradcore.distribute import point_to_point, workers
+    from gradcore.engine import dtypes
+    from gradcore.plugin.discovery import get_backend
+
+    # Small thresholds, so that small arrays go point to point, the ring's in segments of uneven length.
+    route = sys.argv[1]
+    workers.RING_MIN_BYTES = 64 if route == "ring" else 2**40
+    workers.PAIR_MIN_BYTES, point_to_point.SEGMENT_BYTES = 64, 40
+    sent = []
+    def ring(dist, source, *args):
+        sent.append(source.numel())
+        return point_to_point.ring_all_reduce(dist, source, *args)
+    def pair(dist, pairs, peer):
+        sent.extend(source.numel() for source, _ in pairs)
+        return point_to_point.pair_all_reduce(dist, pairs, peer)
+    workers.ring_all_reduce, workers.pair_all_reduce = ring, pair
+
+    group, backend = workers.join(), get_backend()
+    rank, world_size = group.rank, group.world_size
+    report = {{"exact": {{}}, "inputs_kept": True}}
+    for name in {summable}:
+        local = (np.arange(101 * 3) % 7 + 3 * rank).reshape(3, 101).T  # strided where the backend keeps views
+        big, small = backend.asarray(local, dtypes.as_dtype(name)), backend.asarray(np.full(3, rank + 1), dtypes.as_dtype(name))
+        summed = group.all_reduce([big, small, big], backend)
+        report["exact"][name] = [backend.to_numpy(r).astype(np.float64).tolist() for r in summed]
+        report["inputs_kept"] &= bool(np.array_equal(backend.to_numpy(big).astype(np.float64), local))
+    noisy = np.random.default_rng(rank).normal(size=100_003).astype(np.float32)
+    summed = backend.to_numpy(group.all_reduce([backend.asarray(noisy, dtypes.float32)], backend)[0])
+    report["noisy"] = summed.view(np.uint32).tolist()
+    report["sent"] = sent
+    with open(f"report-{{rank}}.json", "w") as out:
+        json.dump(report, out)
+    group.close()
+"""
+
+
+@pytest.mark.parametrize("route, world_size", [("ring", 2), ("pair", 2), pytest.param("ring", 3, marks=numpy_env_only)])
+def test_large_arrays_are_summed_point_to_point_unwritten_and_every_worker_gets_the_same_bits(tmp_path, route,
+                                                                                             world_size):
+    """point_to_point.py: the ring on 2 and 3 workers (uneven chunks and segments) and the pair exchange."""
+    pytest.importorskip("torch")
+    script = write_script(tmp_path, "sums.py", POINT_TO_POINT_SCRIPT, summable=SUMMABLE)
+    done = subprocess.run(launch_command(world_size, script, route), check=False, capture_output=True, text=True,
+                          cwd=tmp_path, env=worker_env(), timeout=WORKER_DEADLINE_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    reports = [json.loads((tmp_path / f"report-{rank}.json").read_text()) for rank in range(world_size)]
+    locals_ = [(np.arange(101 * 3) % 7 + 3 * rank).reshape(3, 101).T for rank in range(world_size)]
+    expected = sum(local.astype(np.float64) for local in locals_).tolist()
+    small = [world_size * (world_size + 1) / 2] * 3
+    for report in reports:
+        assert report["inputs_kept"]
+        assert report["exact"] == {name: [expected, small, expected] for name in SUMMABLE}
+        # Two large arrays per dtype and the noisy one went point to point; the small ones did not.
+        assert report["sent"] == [303, 303] * len(SUMMABLE) + [100_003]
+        assert report["noisy"] == reports[0]["noisy"]
+    noisy = sum(np.random.default_rng(rank).normal(size=100_003).astype(np.float32).astype(np.float64)
+                for rank in range(world_size))
+    assert_allclose(np.array(reports[0]["noisy"], np.uint32).view(np.float32), noisy, dtype="float32")
+
+
+def test_ring_segments_cover_each_chunk_once_in_pieces_of_about_the_segment_size():
+    for count, itemsize, world_size in [(10, 4, 3), (2**20 + 7, 4, 2), (3 * 2**22, 2, 5), (4, 8, 4)]:
+        chunks = point_to_point._segments(count, itemsize, world_size)
+        assert len(chunks) == world_size
+        bounds = [bound for chunk in chunks for bound in chunk]
+        assert bounds[0][0] == 0 and bounds[-1][1] == count
+        assert all(stop > start for start, stop in bounds)
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+        sizes = [(stop - start) * itemsize for start, stop in bounds]
+        assert max(sizes) <= 1.5 * point_to_point.SEGMENT_BYTES or len(bounds) == world_size
+
+
 RENDEZVOUS_SCRIPT = """
     import json, sys
     import numpy as np
@@ -362,7 +438,7 @@ TRAINING_SCRIPT = """
 
     group, backend = join(), get_backend()
     late_rank, late_by = int(sys.argv[1]), float(sys.argv[2])  # that rank sleeps so long after step 1
-    gradient = backend.asarray(np.ones(256), dtypes.float32)
+    gradient = backend.asarray(np.ones(int(sys.argv[3])), dtypes.float32)
     for step in range(100000):
         group.all_reduce([gradient], backend)
         print(f"rank {group.rank} pid {os.getpid()} step {step}", flush=True)
@@ -370,17 +446,22 @@ TRAINING_SCRIPT = """
 """
 
 
+# Gradients summed in a bucket (in-place all_reduce), and by point_to_point.py's pair exchange and ring.
+GRADIENT_SIZES = {"bucket": 256, "pair": 2**17, "ring": 2**20}
+
+
 def started_steps(tmp_path, name, rank):
     return re.findall(rf"rank {rank} pid (\d+) step (\d+)", output(tmp_path, name)[0])
 
 
 @numpy_env_only
-@pytest.mark.parametrize("victim", [1, 0], ids=["worker", "store-host"])
-def test_a_killed_worker_is_named_by_the_survivor_well_before_the_timeout(tmp_path, victim):
+@pytest.mark.parametrize("victim, gradient", [(1, "bucket"), (0, "bucket"), (1, "pair"), (1, "ring")],
+                         ids=["worker", "store-host", "worker-in-pair", "worker-in-ring"])
+def test_a_killed_worker_is_named_by_the_survivor_well_before_the_timeout(tmp_path, victim, gradient):
     pytest.importorskip("torch")
     script = write_script(tmp_path, "train.py", TRAINING_SCRIPT)
-    port, survivor = free_port(), 1 - victim
-    processes = [start([sys.executable, str(script), "-1", "0"], tmp_path, f"w{r}", torchrun_env(r, 2, port))
+    port, survivor, size = free_port(), 1 - victim, str(GRADIENT_SIZES[gradient])
+    processes = [start([sys.executable, str(script), "-1", "0", size], tmp_path, f"w{r}", torchrun_env(r, 2, port))
                  for r in range(2)]
     try:
         wait_for(lambda: len(started_steps(tmp_path, f"w{victim}", victim)) >= 3, WORKER_DEADLINE_S, "training")
@@ -399,11 +480,12 @@ def test_a_killed_worker_is_named_by_the_survivor_well_before_the_timeout(tmp_pa
 
 
 @numpy_env_only
-def test_a_worker_that_does_not_come_makes_the_others_time_out_naming_it(tmp_path):
+@pytest.mark.parametrize("gradient", list(GRADIENT_SIZES))
+def test_a_worker_that_does_not_come_makes_the_others_time_out_naming_it(tmp_path, gradient):
     pytest.importorskip("torch")
     script = write_script(tmp_path, "train.py", TRAINING_SCRIPT)
     port, timeout = free_port(), 3
-    processes = [start([sys.executable, str(script), "1", "60"], tmp_path, f"w{r}",
+    processes = [start([sys.executable, str(script), "1", "60", str(GRADIENT_SIZES[gradient])], tmp_path, f"w{r}",
                        torchrun_env(r, 2, port, GRADCORE_COLLECTIVE_TIMEOUT=timeout)) for r in range(2)]
     try:
         returncode = processes[0].wait(timeout=WORKER_DEADLINE_S)
@@ -419,7 +501,8 @@ def test_a_worker_that_does_not_come_makes_the_others_time_out_naming_it(tmp_pat
 def test_under_launch_a_killed_worker_fails_the_launch_naming_its_rank(tmp_path):
     pytest.importorskip("torch")
     script = write_script(tmp_path, "train.py", TRAINING_SCRIPT)
-    launcher = start(launch_command(2, script, "-1", "0"), tmp_path, "launch", worker_env())
+    launcher = start(launch_command(2, script, "-1", "0", str(GRADIENT_SIZES["bucket"])), tmp_path, "launch",
+                     worker_env())
     pids = []
     try:
         wait_for(lambda: len(started_steps(tmp_path, "launch", 1)) >= 3, WORKER_DEADLINE_S, "training")
