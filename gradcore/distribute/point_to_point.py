@@ -46,7 +46,7 @@ def ring_all_reduce(dist, source, out, rank, world_size):
                 out[start:stop].add_(source[start:stop])
             if step + 1 < steps:
                 passing_on.append(dist.isend(out[start:stop], right, tag=step + 1))
-        for sent in sending:  # before step + 2's receives may write where these sends read
+        for sent in sending:  # done before a later step's receives write where they read
             sent.wait()
         sending = passing_on
 

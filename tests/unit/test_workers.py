@@ -345,7 +345,8 @@ POINT_TO_POINT_SCRIPT = """
     report = {{"exact": {{}}, "inputs_kept": True}}
     for name in {summable}:
         local = (np.arange(101 * 3) % 7 + 3 * rank).reshape(3, 101).T  # strided where the backend keeps views
-        big, small = backend.asarray(local, dtypes.as_dtype(name)), backend.asarray(np.full(3, rank + 1), dtypes.as_dtype(name))
+        dtype = dtypes.as_dtype(name)
+        big, small = backend.asarray(local, dtype), backend.asarray(np.full(3, rank + 1), dtype)
         summed = group.all_reduce([big, small, big], backend)
         report["exact"][name] = [backend.to_numpy(r).astype(np.float64).tolist() for r in summed]
         report["inputs_kept"] &= bool(np.array_equal(backend.to_numpy(big).astype(np.float64), local))
