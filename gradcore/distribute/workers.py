@@ -141,18 +141,25 @@ class WorkerGroup:
         direct = [(index, exchange.read(arrays[index]).reshape(-1),
                    _host_buffers.take(math.prod(specs[index][1]), _torch_dtype(specs[index][0]), "cpu"))
                   for index, route in enumerate(routes) if route]
+
+        def wrap_direct():  # results are views of the outputs, so they can be made before the sums land
+            return {index: exchange.wrap(out.view(specs[index][1]), specs[index][0], specs[index][2])
+                    for index, _, out in direct}
+
         with self._collective("all_reduce"):
             for bucket in buckets:
                 self._dist.all_reduce(bucket.tensor)
-            pair_all_reduce(self._dist, [(source, out) for i, source, out in direct if routes[i] == "pair"],
-                            peer=1 - self.rank)
+            # Wrapping waits for the pairs' bytes rather than adding its time (jax's import of a
+            # buffer costs ~0.1 ms, a tenth of a 1 MB exchange; docs/multi_worker.md, "Large arrays").
+            direct_results = pair_all_reduce(self._dist, [(source, out) for i, source, out in direct
+                                                          if routes[i] == "pair"],
+                                             peer=1 - self.rank, meanwhile=wrap_direct)
             for index, source, out in direct:
                 if routes[index] == "ring":
                     ring_all_reduce(self._dist, source, out, self.rank, self.world_size)
         results = _unpack(buckets, exchange, specs)
-        for index, _, out in direct:
-            dtype, shape, device = specs[index]
-            results[index] = exchange.wrap(out.view(shape), dtype, device)
+        for index, result in direct_results.items():
+            results[index] = result
         return results
 
     def _route(self, spec, exchange):

@@ -335,9 +335,9 @@ POINT_TO_POINT_SCRIPT = """
     def ring(dist, source, *args):
         sent.append(source.numel())
         return point_to_point.ring_all_reduce(dist, source, *args)
-    def pair(dist, pairs, peer):
+    def pair(dist, pairs, peer, meanwhile):
         sent.extend(source.numel() for source, _ in pairs)
-        return point_to_point.pair_all_reduce(dist, pairs, peer)
+        return point_to_point.pair_all_reduce(dist, pairs, peer, meanwhile)
     workers.ring_all_reduce, workers.pair_all_reduce = ring, pair
 
     group, backend = workers.join(), get_backend()
@@ -538,7 +538,7 @@ def test_the_benchmark_runs_and_reports_every_size(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     all_reduce_table, scaling_table = done.stdout.split("\nscaling: ")
     rows = [line for line in all_reduce_table.splitlines() if line.startswith("| ")]
-    assert rows[0].startswith("| all-reduce | torch.distributed |") and f"gradcore[{BACKEND}]" in rows[0]
+    assert rows[0].startswith("| all-reduce | torch.distributed ms |") and f"gradcore[{BACKEND}]" in rows[0]
     scaling = [[c.strip() for c in line.strip("|").split("|")] for line in scaling_table.splitlines()
                if line.startswith("| ")]
     assert [row[0] for row in scaling] == ["workers", "1", "2"], scaling_table
@@ -546,6 +546,8 @@ def test_the_benchmark_runs_and_reports_every_size(tmp_path):
     sizes = [row.split("|")[1].strip() for row in rows[1:]]  # the separator row starts "|-"
     assert sizes[:3] == ["1 MB float32", "16 MB float32", "64 MB float32"], rows
     assert any("64 arrays" in size for size in sizes), rows
-    for row in rows[1:]:
-        cells = [c.strip() for c in row.strip("|").split("|")]
-        assert all(float(c) > 0 for c in cells[1:]), row
+    for row in rows[1:]:  # two times, then "median ratio (ratio of fastest)", which one repeat makes equal
+        times, ratio = [c.strip() for c in row.strip("|").split("|")][1:3], row.split("|")[-2]
+        assert all(float(t) > 0 for t in times), row
+        median, fastest = re.fullmatch(r" (\d+\.\d\d) \((\d+\.\d\d)\) ", ratio).groups()
+        assert float(median) > 0 and median == fastest, row
