@@ -178,8 +178,27 @@ def test_structure_ops_of_tf_linalg():
     np.testing.assert_array_equal(gc.linalg.diag_part(x).numpy(), [0.0, 5.0, 10.0])
     assert float(gc.linalg.trace(x)) == 15.0
     np.testing.assert_array_equal(gc.linalg.diag([1.0, 2.0]).numpy(), [[1.0, 0.0], [0.0, 2.0]])
+    np.testing.assert_array_equal(gc.linalg.diag_part(x, k=-2).numpy(), [8.0])
+    np.testing.assert_array_equal(gc.linalg.diag_part(x, k=gc.constant(3)).numpy(), [3.0])
+    np.testing.assert_array_equal(gc.linalg.diag([1.0, 2.0], k=(-1, -1), padding_value=7.0).numpy(),
+                                  [[7.0, 7.0, 7.0], [1.0, 7.0, 7.0], [7.0, 2.0, 7.0]])
+    assert gc.linalg.diag([1.0, 2.0], k=1, num_rows=4).shape == (4, 3)
     assert gc.linalg.matvec(x, np.ones(4)).shape == (3,)
     assert gc.linalg.matrix_transpose(x).shape == (4, 3) and gc.linalg.matmul(x, x.T).shape == (3, 3)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: gc.linalg.diag_part(np.ones((2, 3)), k=3), gc.InvalidArgumentError,
+     r"no diagonal k=3; k must lie in \(-2, 3\)"),
+    (lambda: gc.linalg.diag_part(np.ones((2, 3)), k=-2), gc.InvalidArgumentError, "no diagonal k=-2"),
+    (lambda: gc.linalg.diag([1.0, 2.0], k=(0, 1)), gc.UnimplementedError, r"bands of diagonals \(k=\(0, 1\)\)"),
+    (lambda: gc.linalg.diag([1.0, 2.0], k=0.5), gc.InvalidArgumentError, "k must be an integer or a pair"),
+    (lambda: gc.linalg.diag([1.0, 2.0], k=1, num_rows=1), gc.InvalidArgumentError, "needs 2 rows or 3 columns"),
+    (lambda: gc.linalg.diag([1.0, 2.0], num_rows=3, num_cols=3), gc.InvalidArgumentError, "needs 2 rows or 2 columns"),
+])
+def test_diagonals_that_do_not_fit_are_refused(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
 
 
 # ---- the backend's kernels against the contract's composites ----------------------------------------

@@ -7,7 +7,7 @@ from gradcore.engine import dtypes
 from gradcore.engine.convert import to_tensor
 from gradcore.engine.recording import record, state
 from gradcore.errors import InvalidArgumentError, ShapeError, UnimplementedError
-from gradcore.ops.array_ops import expand_dims, reshape, squeeze, transpose
+from gradcore.ops.array_ops import expand_dims, pad, reshape, squeeze, transpose
 from gradcore.ops.kernels import run_kernel
 from gradcore.ops.math_ops import where, zeros_like_raw
 from gradcore.ops.operands import NUMERIC, broadcast_shape, check_kind, operands
@@ -91,32 +91,77 @@ def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_spa
 
 
 def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):
-    """The main diagonal of each matrix of ``input`` [..., m, n]: [..., min(m, n)]."""
+    """Diagonal ``k`` of each matrix of ``input`` [..., m, n]: [..., its length].
+
+    ``k`` = 0 is the main diagonal, k > 0 one above it and k < 0 one below, as in TensorFlow.
+    ``padding_value`` and ``align`` place the shorter diagonals of a band; one diagonal needs neither.
+    """
     api = "gc.linalg.diag_part"
     x = to_tensor(input, op_name=api)
     _check_matrix(api, "input", x)
-    _main_diagonal_only(api, k)
-    size = min(x.shape[-2:])
-    square = x[..., :size, :size]
+    k = _one_diagonal(api, k)
+    rows, cols = x.shape[-2:]
+    if not -rows < k < cols:
+        raise InvalidArgumentError(f"{api}: matrices of shape {rows} x {cols} have no diagonal k={k}; "
+                                   f"k must lie in ({-rows}, {cols})")
+    top, left = max(-k, 0), max(k, 0)
+    size = min(rows - top, cols - left)
+    square = x[..., top:top + size, left:left + size]  # diagonal k is this square's main diagonal
     # Every (size + 1)-th element of the flattened square is on its diagonal: a slice, not a masked sum.
     return reshape(square, x.shape[:-2] + (size * size,))[..., ::size + 1]
 
 
 def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
-    """Square matrices [..., n, n] with ``diagonal`` [..., n] on their main diagonal and zeros elsewhere."""
+    """Matrices [..., num_rows, num_cols] with ``diagonal`` [..., n] as their diagonal ``k`` and
+    ``padding_value`` everywhere else.
+
+    Sizes left at -1 are inferred as TensorFlow does: with both unset, the smallest square that holds
+    the diagonal (n + |k|); with one set, the smallest other size that does. ``align`` places the
+    diagonals of a band; one diagonal needs none.
+    """
     api = "gc.linalg.diag"
     v = to_tensor(diagonal, op_name=api)
     if v.ndim < 1:
         raise InvalidArgumentError(f"{api}: diagonal must have rank >= 1, got shape {v.shape}")
-    _main_diagonal_only(api, k)
+    k = _one_diagonal(api, k)
     n = v.shape[-1]
-    if (num_rows, num_cols) not in ((-1, -1), (n, n)) or padding_value != 0:
-        raise UnimplementedError(f"{api}: only square matrices of the diagonal's size ({n} x {n}) with zero "
-                                 f"padding are supported, got num_rows={num_rows}, num_cols={num_cols}, "
-                                 f"padding_value={padding_value}")
-    on_diagonal = constant_like(v, np.eye(n, dtype=bool), dtypes.bool_)
-    column = expand_dims(v, -1)
-    return where(on_diagonal, column, zeros_like_raw(column))
+    top, left = max(-k, 0), max(k, 0)
+    rows, cols = _diag_matrix_shape(api, n, top, left, num_rows, num_cols)
+    on_diagonal = np.zeros((rows, cols), dtype=bool)
+    on_diagonal[np.arange(n) + top, np.arange(n) + left] = True
+    # Above the main diagonal, row i holds element i; below it, column i does. As a column (or a row)
+    # padded to the matrix's height (or width), the diagonal broadcasts across the matrix.
+    axis, length = (-1, rows) if k >= 0 else (-2, cols)
+    if length > n:
+        v = pad(v, [[0, 0]] * (v.ndim - 1) + [[0, length - n]])
+    return where(constant_like(v, on_diagonal, dtypes.bool_), expand_dims(v, axis), padding_value)
+
+
+def _one_diagonal(api, k):
+    """``k`` as one int: TensorFlow's k is an int or a (low, high) pair, and a pair gives a band."""
+    value = k.numpy() if hasattr(k, "numpy") else k
+    values = np.asarray(value).reshape(-1)
+    if values.size not in (1, 2) or values.dtype.kind not in "iu":
+        raise InvalidArgumentError(f"{api}: k must be an integer or a pair of them, got {k!r}")
+    low, high = int(values[0]), int(values[-1])
+    if low != high:
+        raise UnimplementedError(f"{api}: bands of diagonals (k=({low}, {high})) are not supported; "
+                                 f"take one diagonal at a time")
+    return low
+
+
+def _diag_matrix_shape(api, n, top, left, num_rows, num_cols):
+    """(rows, cols) of the matrices gc.linalg.diag makes: the given sizes, else the smallest that hold the diagonal."""
+    least_rows, least_cols = n + top, n + left
+    if num_rows == -1 and num_cols == -1:
+        return (max(least_rows, least_cols),) * 2
+    rows = least_rows if num_rows == -1 else int(num_rows)
+    cols = least_cols if num_cols == -1 else int(num_cols)
+    if rows < least_rows or cols < least_cols or (rows != least_rows and cols != least_cols):
+        raise InvalidArgumentError(
+            f"{api}: a diagonal of {n} elements at k={left - top} needs {least_rows} rows or {least_cols} "
+            f"columns exactly (and at least that many of both), got num_rows={num_rows}, num_cols={num_cols}")
+    return rows, cols
 
 
 def trace(x, name=None):
@@ -141,11 +186,6 @@ def _band_count(api, count):
     if not isinstance(value, (int, np.integer)):
         raise InvalidArgumentError(f"{api}: num_lower and num_upper must be integers, got {count!r}")
     return int(value)
-
-
-def _main_diagonal_only(api, k):
-    if k != 0:
-        raise UnimplementedError(f"{api}: only the main diagonal (k=0) is supported, got k={k}")
 
 
 def constant_like(x, array, dtype):

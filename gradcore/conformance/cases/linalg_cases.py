@@ -57,6 +57,14 @@ def _stacked_on_axis_1(make, count):
 # ---- sign-invariant views of factors, in gradcore and in NumPy ----------------------------------------
 
 
+def _np_diag(v, k, rows, cols):
+    """Matrices [..., rows, cols] with v [..., n] on diagonal k and zeros elsewhere."""
+    out = np.zeros(v.shape[:-1] + (rows, cols))
+    index = np.arange(v.shape[-1])
+    out[..., index + max(-k, 0), index + max(k, 0)] = v
+    return out
+
+
 def _outer_columns(x, y):
     """[..., k, m, n]: the outer product of column k of x [..., m, k] with column k of y [..., n, k]."""
     xt, yt = gc.linalg.matrix_transpose(x), gc.linalg.matrix_transpose(y)
@@ -187,6 +195,14 @@ PRODUCTS = [
            lambda v, a: (np.einsum("...i,ij->...ij", v, np.eye(3)) * np.trace(a, axis1=-2, axis2=-1)[..., None, None]
                          + np.einsum("...ii->...i", a[..., :3, :3])[..., None]),
            normal((2, 3), (2, 3, 4)), grad=(0, 1), dtypes=REAL),
+    OpCase("linalg-diag-diag_part-off-the-main-diagonal", ("SelectV2", "PadV2", "StridedSlice", "Reshape"),
+           lambda v, a: (gc.linalg.diag(v, k=1, padding_value=0.5) + gc.linalg.diag(gc.linalg.diag_part(a, k=-1), k=-1)
+                         + gc.linalg.diag_part(a, k=1)[..., None, :]),
+           lambda v, a: (np.where(np.eye(4, k=1, dtype=bool), _np_diag(v, 1, 4, 4), 0.5)
+                         + _np_diag(np.diagonal(a, -1, -2, -1), -1, 4, 4) + np.diagonal(a, 1, -2, -1)[..., None, :]),
+           normal((2, 3), (2, 4, 5)), grad=(0, 1), dtypes=REAL),
+    OpCase("linalg-diag-given-sizes", ("SelectV2", "PadV2"), lambda v: gc.linalg.diag(v, k=-1, num_rows=4, num_cols=6),
+           lambda v: _np_diag(v, -1, 4, 6), normal((2, 3)), dtypes=REAL),
     OpCase("linalg-band_part", ("SelectV2",), lambda a: gc.linalg.band_part(a, 1, 0),
            lambda a: np.tril(np.triu(a, -1)), normal((2, 3, 4)), dtypes=REAL),
 ]
