@@ -61,13 +61,14 @@ def pair_all_reduce(dist, pairs, peer, meanwhile=lambda: None):
     """
     receiving = [(source, out, dist.irecv(out, peer)) for source, out in pairs]
     sending = [dist.isend(source, peer) for source, _ in pairs]
-    result = meanwhile()
-    for source, out, received in receiving:
-        received.wait()
-        out.add_(source)
-    for sent in sending:
-        sent.wait()
-    return result
+    try:
+        return meanwhile()
+    finally:  # even when meanwhile raises, the peer's exchange completes and no receive is left posted
+        for source, out, received in receiving:
+            received.wait()
+            out.add_(source)
+        for sent in sending:
+            sent.wait()
 
 
 def _post_receives(dist, out, chunk, left, step):

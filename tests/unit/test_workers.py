@@ -5,6 +5,7 @@ Multi-worker tests start real worker processes on 127.0.0.1: through `gradcore l
 deadline and is killed in a finally block, so nothing outlives a test or hangs it.
 """
 
+import itertools
 import json
 import os
 import re
@@ -392,9 +393,35 @@ def test_ring_segments_cover_each_chunk_once_in_pieces_of_about_the_segment_size
         bounds = [bound for chunk in chunks for bound in chunk]
         assert bounds[0][0] == 0 and bounds[-1][1] == count
         assert all(stop > start for start, stop in bounds)
-        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
         sizes = [(stop - start) * itemsize for start, stop in bounds]
         assert max(sizes) <= 1.5 * point_to_point.SEGMENT_BYTES or len(bounds) == world_size
+
+
+def test_the_pair_exchange_completes_when_the_work_meant_to_overlap_it_fails():
+    torch = pytest.importorskip("torch")
+    waited = []
+
+    class Posted:
+        def __init__(self, kind):
+            self.kind = kind
+
+        def wait(self):
+            waited.append(self.kind)
+
+    class FakeDist:
+        irecv = staticmethod(lambda out, peer: Posted("recv"))
+        isend = staticmethod(lambda source, peer: Posted("send"))
+
+    def failing():
+        raise MemoryError("no room for the results")
+
+    source, out = torch.ones(3), torch.full((3,), 2.0)
+    with pytest.raises(MemoryError, match="no room"):
+        point_to_point.pair_all_reduce(FakeDist, [(source, out)], peer=1, meanwhile=failing)
+    assert waited == ["recv", "send"]  # nothing left posted for the next collective to trip on
+    assert point_to_point.pair_all_reduce(FakeDist, [(source, out)], peer=1, meanwhile=lambda: "made") == "made"
+    assert out.tolist() == [4.0, 4.0, 4.0]  # the received 2s plus this worker's 1s, twice
 
 
 RENDEZVOUS_SCRIPT = """
