@@ -182,7 +182,7 @@ def test_structure_ops_of_tf_linalg():
     np.testing.assert_array_equal(gc.linalg.diag_part(x, k=gc.constant(3)).numpy(), [3.0])
     np.testing.assert_array_equal(gc.linalg.diag([1.0, 2.0], k=(-1, -1), padding_value=7.0).numpy(),
                                   [[7.0, 7.0, 7.0], [1.0, 7.0, 7.0], [7.0, 2.0, 7.0]])
-    assert gc.linalg.diag([1.0, 2.0], k=1, num_rows=4).shape == (4, 3)
+    assert gc.linalg.diag([1.0, 2.0], k=1, num_rows=gc.constant(4)).shape == (4, 3)
     assert gc.linalg.matvec(x, np.ones(4)).shape == (3,)
     assert gc.linalg.matrix_transpose(x).shape == (4, 3) and gc.linalg.matmul(x, x.T).shape == (3, 3)
 
@@ -195,6 +195,7 @@ def test_structure_ops_of_tf_linalg():
     (lambda: gc.linalg.diag([1.0, 2.0], k=0.5), gc.InvalidArgumentError, "k must be an integer or a pair"),
     (lambda: gc.linalg.diag([1.0, 2.0], k=1, num_rows=1), gc.InvalidArgumentError, "needs 2 rows or 3 columns"),
     (lambda: gc.linalg.diag([1.0, 2.0], num_rows=3, num_cols=3), gc.InvalidArgumentError, "needs 2 rows or 2 columns"),
+    (lambda: gc.linalg.diag([1.0, 2.0], num_rows=2.5), gc.InvalidArgumentError, "num_rows and num_cols must be int"),
 ])
 def test_diagonals_that_do_not_fit_are_refused(call, error, message):
     with pytest.raises(error, match=message):

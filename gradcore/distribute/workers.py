@@ -137,25 +137,24 @@ class WorkerGroup:
         routes = [self._route(spec, exchange) for spec in specs]
         buckets = _buckets(specs, exchange, as_bytes=False, skip=[i for i, route in enumerate(routes) if route])
         _fill(buckets, arrays, exchange)
-        # (index, the input read where it lies, the output) of each array summed point to point
-        direct = [(index, exchange.read(arrays[index]).reshape(-1),
+        # (index, route, the input read where it lies, the output) of each array summed point to point
+        direct = [(index, route, exchange.read(arrays[index]).reshape(-1),
                    _host_buffers.take(math.prod(specs[index][1]), _torch_dtype(specs[index][0]), "cpu"))
                   for index, route in enumerate(routes) if route]
 
         def wrap_direct():  # results are views of the outputs, so they can be made before the sums land
             return {index: exchange.wrap(out.view(specs[index][1]), specs[index][0], specs[index][2])
-                    for index, _, out in direct}
+                    for index, _, _, out in direct}
 
         with self._collective("all_reduce"):
             for bucket in buckets:
                 self._dist.all_reduce(bucket.tensor)
             # Wrapping waits for the pairs' bytes rather than adding its time (jax's import of a
             # buffer costs ~0.1 ms, a tenth of a 1 MB exchange; docs/multi_worker.md, "Large arrays").
-            direct_results = pair_all_reduce(self._dist, [(source, out) for i, source, out in direct
-                                                          if routes[i] == "pair"],
-                                             peer=1 - self.rank, meanwhile=wrap_direct)
-            for index, source, out in direct:
-                if routes[index] == "ring":
+            pairs = [(source, out) for _, route, source, out in direct if route == "pair"]
+            direct_results = pair_all_reduce(self._dist, pairs, peer=1 - self.rank, meanwhile=wrap_direct)
+            for _, route, source, out in direct:
+                if route == "ring":
                     ring_all_reduce(self._dist, source, out, self.rank, self.world_size)
         results = _unpack(buckets, exchange, specs)
         for index, result in direct_results.items():

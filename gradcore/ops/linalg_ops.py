@@ -139,8 +139,7 @@ def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, 
 
 def _one_diagonal(api, k):
     """``k`` as one int: TensorFlow's k is an int or a (low, high) pair, and a pair gives a band."""
-    value = k.numpy() if hasattr(k, "numpy") else k
-    values = np.asarray(value).reshape(-1)
+    values = np.asarray(k.numpy() if hasattr(k, "numpy") else k).reshape(-1)
     if values.size not in (1, 2) or values.dtype.kind not in "iu":
         raise InvalidArgumentError(f"{api}: k must be an integer or a pair of them, got {k!r}")
     low, high = int(values[0]), int(values[-1])
@@ -153,10 +152,10 @@ def _one_diagonal(api, k):
 def _diag_matrix_shape(api, n, top, left, num_rows, num_cols):
     """(rows, cols) of the matrices gc.linalg.diag makes: the given sizes, else the smallest that hold the diagonal."""
     least_rows, least_cols = n + top, n + left
-    if num_rows == -1 and num_cols == -1:
+    rows, cols = (_host_int(api, "num_rows and num_cols", size) for size in (num_rows, num_cols))
+    if rows == -1 and cols == -1:
         return (max(least_rows, least_cols),) * 2
-    rows = least_rows if num_rows == -1 else int(num_rows)
-    cols = least_cols if num_cols == -1 else int(num_cols)
+    rows, cols = least_rows if rows == -1 else rows, least_cols if cols == -1 else cols
     if rows < least_rows or cols < least_cols or (rows != least_rows and cols != least_cols):
         raise InvalidArgumentError(
             f"{api}: a diagonal of {n} elements at k={left - top} needs {least_rows} rows or {least_cols} "
@@ -175,17 +174,18 @@ def band_part(input, num_lower, num_upper, name=None):
     api = "gc.linalg.band_part"
     x = to_tensor(input, op_name=api)
     _check_matrix(api, "input", x)
-    lower, upper = _band_count(api, num_lower), _band_count(api, num_upper)
+    lower, upper = (_host_int(api, "num_lower and num_upper", count) for count in (num_lower, num_upper))
     rows, cols = np.indices(x.shape[-2:])
     keep = ((lower < 0) | (rows - cols <= lower)) & ((upper < 0) | (cols - rows <= upper))
     return where(constant_like(x, keep, dtypes.bool_), x, zeros_like_raw(x))
 
 
-def _band_count(api, count):
-    value = int(count.numpy()) if hasattr(count, "numpy") else count
-    if not isinstance(value, (int, np.integer)):
-        raise InvalidArgumentError(f"{api}: num_lower and num_upper must be integers, got {count!r}")
-    return int(value)
+def _host_int(api, what, value):
+    """An integer argument that may come as a gradcore Tensor (a count, a size), as a Python int."""
+    number = int(value.numpy()) if hasattr(value, "numpy") else value
+    if not isinstance(number, (int, np.integer)):
+        raise InvalidArgumentError(f"{api}: {what} must be integers, got {value!r}")
+    return int(number)
 
 
 def constant_like(x, array, dtype):
