@@ -49,6 +49,9 @@ SMALL_ARRAYS, SMALL_BYTES = 64, 16 * 1024
 BYTES_PER_REPEAT = 16 * MB  # a repeat makes as many calls as move this much, at least one
 BACKENDS = ("numpy", "torch", "jax")
 TARGET_RATIO = 1.1
+# At 1 MB one repeat's ratio to the peer ranged over 0.7-1.65 (quartiles) on the 2-core VM, and a
+# median of 15 moved by +-0.15 from run to run; 45 pin it down (docs/multi_worker.md, "Measuring").
+REPEATS = 45
 WORKERS = 2
 PEER = "torch.distributed"
 
@@ -253,7 +256,7 @@ def format_targets(results):
 
 
 @click.command()
-@click.option("--repeats", default=15, show_default=True, help="timed repeats per system, interleaved")
+@click.option("--repeats", default=REPEATS, show_default=True, help="timed repeats per system, interleaved")
 @click.option("--quick", is_flag=True, help="one repeat of one call: checks that every system runs")
 @click.option("--backends", default=",".join(BACKENDS), show_default=True,
               help="gradcore backends to time, comma-separated; those not installed are skipped")

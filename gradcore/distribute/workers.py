@@ -7,7 +7,7 @@ whatever the backend: gloo carries arrays in host memory, NCCL arrays on CUDA de
 torch.distributed works in place and gradcore's arrays are immutable, so each collective
 copies its inputs once, into one flat buffer per dtype and device (as DDP's buckets: one
 collective per buffer, not per array). Arrays cross into torch by DLPack or NumPy's buffer
-without a copy, and the results go back the same way as views of that buffer. Large host
+without a copy, and the results go back the same way as views of that buffer (exchange.py). Large host
 arrays are summed without that copy, over point-to-point sends that read them where they lie
 (point_to_point.py).
 
@@ -22,11 +22,11 @@ import math
 import os
 import re
 import threading
-import warnings
 import zlib
 from datetime import timedelta
 
 from gradcore.distribute import rendezvous
+from gradcore.distribute.exchange import exchange_for
 from gradcore.distribute.point_to_point import pair_all_reduce, ring_all_reduce
 from gradcore.distribute.rendezvous import TorchDistributedNotInstalledError  # noqa: F401  (re-exported)
 from gradcore.engine import dtypes
@@ -138,7 +138,7 @@ class WorkerGroup:
         buckets = _buckets(specs, exchange, as_bytes=False, skip=[i for i, route in enumerate(routes) if route])
         _fill(buckets, arrays, exchange)
         # (index, route, the input read where it lies, the output) of each array summed point to point
-        direct = [(index, route, exchange.read(arrays[index]).reshape(-1),
+        direct = [(index, route, exchange.read(arrays[index], specs[index][2]).reshape(-1),
                    _host_buffers.take(math.prod(specs[index][1]), _torch_dtype(specs[index][0]), "cpu"))
                   for index, route in enumerate(routes) if route]
 
@@ -466,101 +466,3 @@ def _unpack(buckets, exchange, specs):
 
 def _as_bytes(tensor):
     return tensor.view(_torch().uint8)
-
-
-# ---- arrays into torch buffers and back ----------------------------------------------------------
-
-
-def exchange_for(backend):
-    """How ``backend``'s raw arrays are read as torch tensors, copied into a buffer and handed back as views of it."""
-    exchange = _EXCHANGES.get(backend.name)
-    return exchange() if exchange else _ThroughNumpy(backend)
-
-
-def _numpy_view(tensor):
-    """A host tensor as an np.ndarray sharing its memory (torch's numpy() knows no bfloat16)."""
-    if tensor.dtype is _torch().bfloat16:
-        return tensor.view(_torch().int16).numpy().view(dtypes.bfloat16.as_numpy_dtype)
-    return tensor.numpy()
-
-
-def _from_numpy(array):
-    """A contiguous torch tensor over an np.ndarray's memory (copied first only if it is strided), to be read."""
-    import numpy as np
-
-    torch, array = _torch(), np.ascontiguousarray(array)
-    if array.dtype == dtypes.bfloat16.as_numpy_dtype:
-        return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
-    with warnings.catch_warnings():  # a read-only array is fine: the tensor is only read
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(array)
-
-
-class _NumpyArrays:
-    def bucket_device(self, device):
-        return "cpu"
-
-    def read(self, array):
-        return _from_numpy(array)
-
-    def fill(self, segment, array):
-        import numpy as np
-
-        np.copyto(_numpy_view(segment), array, casting="no")
-
-    def wrap(self, tensor, dtype, device):
-        return _numpy_view(tensor)
-
-
-class _TorchArrays:
-    def bucket_device(self, device):
-        return device
-
-    def read(self, array):
-        return array.contiguous()
-
-    def fill(self, segment, array):
-        segment.copy_(array)
-
-    def wrap(self, tensor, dtype, device):
-        return tensor
-
-
-class _JaxArrays:
-    def bucket_device(self, device):
-        return device
-
-    def read(self, array):
-        return _torch().from_dlpack(array)  # a view of jax's buffer, which jax never writes again
-
-    def fill(self, segment, array):
-        segment.copy_(self.read(array))
-
-    def wrap(self, tensor, dtype, device):
-        import jax.numpy as jnp
-
-        return jnp.from_dlpack(tensor)
-
-
-class _ThroughNumpy:
-    """Any other backend: through its to_numpy and asarray, which may copy."""
-
-    def __init__(self, backend):
-        self._backend = backend
-
-    def bucket_device(self, device):
-        return "cpu"
-
-    def read(self, array):
-        return _from_numpy(self._backend.to_numpy(array))
-
-    def fill(self, segment, array):
-        import numpy as np
-
-        np.copyto(_numpy_view(segment), self._backend.to_numpy(array), casting="no")
-
-    def wrap(self, tensor, dtype, device):
-        return self._backend.asarray(_numpy_view(tensor), dtypes.as_dtype(dtype), device=device)
-
-
-_EXCHANGES = {"numpy": _NumpyArrays, "torch": _TorchArrays, "jax": _JaxArrays}
