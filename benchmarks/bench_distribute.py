@@ -22,7 +22,8 @@ model's gradients) two ways: one collective per array, and the whole list in one
 which gradcore packs into one buffer per dtype (as DDP's buckets). torch.distributed
 makes one call per array in both rows, so the second row shows what bucketing gains.
 
-Repeats of all systems are interleaved, so machine noise hits them alike. Each repeat starts
+Repeats of all systems are interleaved, so machine noise hits them alike, and the order
+turns from repeat to repeat, so no system is always timed first or last. Each repeat starts
 behind a barrier, and both workers run the same calls in the same order, since every call is
 a collective. The table gives each system's fastest repeat (noise only ever adds time) and
 two overheads: the median over repeats of gradcore's time over the peer's in the same
@@ -50,8 +51,8 @@ BYTES_PER_REPEAT = 16 * MB  # a repeat makes as many calls as move this much, at
 BACKENDS = ("numpy", "torch", "jax")
 TARGET_RATIO = 1.1
 # At 1 MB one repeat's ratio to the peer ranged over 0.7-1.65 (quartiles) on the 2-core VM, and a
-# median of 15 moved by +-0.15 from run to run; 45 pin it down (docs/multi_worker.md, "Measuring").
-REPEATS = 45
+# median of 15 moved by +-0.15 from run to run; 48 (a multiple of 3 and 4 systems) pin it down (docs/multi_worker.md, "Measuring").
+REPEATS = 48
 WORKERS = 2
 PEER = "torch.distributed"
 
@@ -98,13 +99,21 @@ def many_array_workloads(group, backends, dist, torch):
 
 
 def measure(group, steps, nbytes, repeats, quick):
-    """{system: milliseconds per call in each repeat}: repeats interleaved, each behind a barrier."""
+    """{system: milliseconds per call in each repeat}: repeats interleaved, each behind a barrier.
+
+    Each repeat starts one system further along than the last, so every system runs in every
+    place of the order equally often: on the VM the system timed last in a repeat measured up
+    to 0.2 above the others against the peer, whichever system it was.
+    """
     calls = 1 if quick else max(1, BYTES_PER_REPEAT // nbytes)
     samples = {name: [] for name in steps}
     for name, step in steps.items():  # a warm-up call each: first allocations, gloo's first pairs
         step()
-    for _ in range(repeats):
-        for name, step in steps.items():
+    names = list(steps)
+    for repeat in range(repeats):
+        turn = repeat % len(names)
+        for name in names[turn:] + names[:turn]:
+            step = steps[name]
             group.barrier()
             start = time.perf_counter()
             for _ in range(calls):
