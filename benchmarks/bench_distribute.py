@@ -50,8 +50,9 @@ SMALL_ARRAYS, SMALL_BYTES = 64, 16 * 1024
 BYTES_PER_REPEAT = 16 * MB  # a repeat makes as many calls as move this much, at least one
 BACKENDS = ("numpy", "torch", "jax")
 TARGET_RATIO = 1.1
-# At 1 MB one repeat's ratio to the peer ranged over 0.7-1.65 (quartiles) on the 2-core VM, and a
-# median of 15 moved by +-0.15 from run to run; 48 (a multiple of 3 and 4 systems) pin it down (docs/multi_worker.md, "Measuring").
+# At 1 MB one repeat's ratio to the peer ranged over 0.7-1.65 between its quartiles on the 2-core VM,
+# and a median of 15 moved by about 0.15 from run to run (docs/multi_worker.md, "Measuring"); 48 is
+# also a whole number of turns of the order for 3 and for 4 systems.
 REPEATS = 48
 WORKERS = 2
 PEER = "torch.distributed"

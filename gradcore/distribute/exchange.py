@@ -39,7 +39,9 @@ def from_numpy(array):
     """A contiguous torch tensor over an np.ndarray's memory (copied first only if it is strided), to be read."""
     import numpy as np
 
-    torch, array = _torch(), np.ascontiguousarray(array)
+    torch = _torch()
+    if not array.flags.c_contiguous:  # (np.ascontiguousarray alone would also make a scalar 1-D)
+        array = np.ascontiguousarray(array)
     bfloat16 = array.dtype == dtypes.bfloat16.as_numpy_dtype
     if bfloat16:
         array = array.view(np.int16)

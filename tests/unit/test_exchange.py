@@ -89,23 +89,36 @@ def test_a_private_import_that_changed_is_not_used(jax_backend, monkeypatch, cha
 
 @jax_env_only
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16", "int64"])
-def test_jax_host_arrays_are_read_where_they_lie_and_silently(jax_backend, dtype):
-    array = jax_backend.asarray(np.arange(6).reshape(2, 3), dtypes.as_dtype(dtype))
+@pytest.mark.parametrize("shape", [(2, 3), ()])
+def test_jax_host_arrays_are_read_where_they_lie_and_silently(jax_backend, dtype, shape):
+    values = np.arange(int(np.prod(shape))).reshape(shape)
+    array = jax_backend.asarray(values, dtypes.as_dtype(dtype))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # torch warns of NumPy's read-only views; gradcore only reads them
         tensor = exchange.exchange_for(jax_backend).read(array, "cpu")
     assert tensor.data_ptr() == array.unsafe_buffer_pointer()
-    assert str(tensor.dtype) == f"torch.{dtype}" and tuple(tensor.shape) == (2, 3)
-    np.testing.assert_array_equal(tensor.double().numpy(), np.arange(6).reshape(2, 3))
+    assert str(tensor.dtype) == f"torch.{dtype}" and tuple(tensor.shape) == shape
+    np.testing.assert_array_equal(tensor.double().numpy(), values)
 
 
 @numpy_env_only
 @pytest.mark.parametrize("writeable", [True, False])
-def test_numpy_arrays_are_read_where_they_lie_and_silently(writeable):
-    array = np.arange(6, dtype=dtypes.bfloat16.as_numpy_dtype).reshape(2, 3)
+@pytest.mark.parametrize("shape", [(2, 3), ()])
+def test_numpy_arrays_are_read_where_they_lie_and_silently(writeable, shape):
+    values = np.arange(int(np.prod(shape))).reshape(shape)
+    array = values.astype(dtypes.bfloat16.as_numpy_dtype)
     array.flags.writeable = writeable
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tensor = exchange.from_numpy(array)
     assert str(tensor.dtype) == "torch.bfloat16" and tensor.data_ptr() == array.ctypes.data
-    np.testing.assert_array_equal(tensor.double().numpy(), np.arange(6).reshape(2, 3))
+    assert tuple(tensor.shape) == shape
+    np.testing.assert_array_equal(tensor.double().numpy(), values)
+
+
+@numpy_env_only
+def test_strided_numpy_arrays_are_read_from_a_contiguous_copy():
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)[:, ::2]
+    tensor = exchange.from_numpy(array)
+    assert tensor.is_contiguous() and tuple(tensor.shape) == (3, 2)
+    np.testing.assert_array_equal(tensor.numpy(), array)
