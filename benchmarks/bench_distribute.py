@@ -12,10 +12,11 @@ so gc.distribute's join() forms the group), one CPU thread each. In the workers:
   the floor gradcore's transport stands on.
 - gradcore[numpy|torch|jax]: ``WorkerGroup.all_reduce([x], backend)`` of the same
   size, on that backend's raw array, which it may not write (gradcore's arrays are
-  immutable): at 1 MB one exchange of the whole arrays, at 16 and 64 MB the ring, both
-  over torch.distributed's isend/irecv and reading x where it lies (docs/multi_worker.md,
-  "Large arrays"); the small arrays below go through one copy into a bucket. Results come
-  back without a copy. The ratio to torch.distributed is the overhead; the target is <= 1.1.
+  immutable): at 1 MB one swap of the whole arrays (gloo's all-to-all), at 16 and 64 MB
+  the ring over torch.distributed's isend/irecv, both reading x where it lies
+  (docs/multi_worker.md, "Large arrays"); the small arrays below go through one copy into
+  a bucket. Results come back without a copy. The ratio to torch.distributed is the
+  overhead; the target is <= 1.1.
 
 Sizes: one array of 1, 16 and 64 MB; and 64 arrays of 16 KB (1 MB in all, like a small
 model's gradients) two ways: one collective per array, and the whole list in one call,

@@ -135,27 +135,28 @@ class WorkerGroup:
             if dtype in NOT_SUMMABLE:
                 raise DTypeError(f"WorkerGroup.all_reduce: cannot sum {dtype} arrays: {NOT_SUMMABLE[dtype]}")
         routes = [self._route(spec, exchange) for spec in specs]
-        buckets = _buckets(specs, exchange, as_bytes=False, skip=[i for i, route in enumerate(routes) if route])
+        direct = {"pair": [], "ring": []}  # (the input read where it lies, the output) of each route
+        outputs = {}  # the output of each array summed point to point, by index
+        for index, route in enumerate(routes):
+            if route:
+                source = _flat(exchange.read(arrays[index], specs[index][2]))
+                outputs[index] = _host_buffers.take(source.numel(), source.dtype, "cpu")
+                direct[route].append((source, outputs[index]))
+        buckets = _buckets(specs, exchange, as_bytes=False, skip=outputs) if len(outputs) < len(arrays) else []
         _fill(buckets, arrays, exchange)
-        # (index, route, the input read where it lies, the output) of each array summed point to point
-        direct = [(index, route, exchange.read(arrays[index], specs[index][2]).reshape(-1),
-                   _host_buffers.take(math.prod(specs[index][1]), _torch_dtype(specs[index][0]), "cpu"))
-                  for index, route in enumerate(routes) if route]
 
         def wrap_direct():  # results are views of the outputs, so they can be made before the sums land
-            return {index: exchange.wrap(out.view(specs[index][1]), specs[index][0], specs[index][2])
-                    for index, _, _, out in direct}
+            return {index: exchange.wrap(_shaped(out, specs[index][1]), specs[index][0], specs[index][2])
+                    for index, out in outputs.items()}
 
         with self._collective("all_reduce"):
             for bucket in buckets:
                 self._dist.all_reduce(bucket.tensor)
             # Wrapping waits for the pairs' bytes rather than adding its time (jax's import of a
             # buffer costs ~0.1 ms, a tenth of a 1 MB exchange; docs/multi_worker.md, "Large arrays").
-            pairs = [(source, out) for _, route, source, out in direct if route == "pair"]
-            direct_results = pair_all_reduce(self._dist, pairs, peer=1 - self.rank, meanwhile=wrap_direct)
-            for _, route, source, out in direct:
-                if route == "ring":
-                    ring_all_reduce(self._dist, source, out, self.rank, self.world_size)
+            direct_results = pair_all_reduce(self._dist, direct["pair"], peer=1 - self.rank, meanwhile=wrap_direct)
+            for source, out in direct["ring"]:
+                ring_all_reduce(self._dist, source, out, self.rank, self.world_size)
         results = _unpack(buckets, exchange, specs)
         for index, result in direct_results.items():
             results[index] = result
@@ -360,6 +361,14 @@ def _spec(backend, array):
     return backend.dtype_of(array).name, tuple(array.shape), backend.device_of(array)
 
 
+def _flat(tensor):
+    return tensor if tensor.dim() == 1 else tensor.reshape(-1)
+
+
+def _shaped(tensor, shape):
+    return tensor if tensor.shape == shape else tensor.view(shape)
+
+
 def _normalize_axis(axis, shape):
     if not shape:
         raise InvalidArgumentError("WorkerGroup.all_gather: cannot concatenate scalars; give arrays of rank >= 1")
@@ -432,9 +441,9 @@ class _BufferPool:
             return torch.empty(size, dtype=dtype, device=device)
         with self._lock:
             kept = self._buffers.setdefault((size, dtype), [])
-            free = [buffer for buffer in kept if _storage_users(buffer) == 1]
-            if free:
-                return free[0][:]  # a view: the buffer counts as in use until the collective's views are gone
+            for buffer in kept:
+                if _storage_users(buffer) == 1:
+                    return buffer[:]  # a view: the buffer counts as in use until the collective's views are gone
             buffer = torch.empty(size, dtype=dtype)
             kept.append(buffer)
             del kept[:-self.PER_SIZE]  # the oldest, still in use, is forgotten: its arrays keep it alive

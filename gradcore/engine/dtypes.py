@@ -61,12 +61,17 @@ FLOATING = tuple(d for d in ALL if d.is_floating)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"half": float16, "float": float32, "double": float64, "bool_": bool_})
 _BY_PYTHON_TYPE = {float: float32, int: int32, bool: bool_}
+# NumPy's dtypes by identity first: reading a dtype's name takes ~3 us, and every eager op asks
+# (a byte-swapped dtype misses here and is found by its name below).
+_BY_NUMPY_DTYPE = {np.dtype(d.as_numpy_dtype): d for d in ALL}
 
 
 def as_dtype(value):
     """Turn a DType, name, NumPy dtype or Python type into a gradcore DType."""
     if isinstance(value, DType):
         return value
+    if isinstance(value, np.dtype) and (known := _BY_NUMPY_DTYPE.get(value)):
+        return known
     if value in _BY_PYTHON_TYPE:
         return _BY_PYTHON_TYPE[value]
     name = value if isinstance(value, str) else getattr(np.dtype(value), "name", None)
@@ -85,7 +90,7 @@ def default_dtype_of_python(value):
     return dtype
 
 
-@functools.lru_cache(maxsize=None)  # weak Python ints are checked against it on every op they meet
+@functools.cache  # weak Python ints are checked against it on every op they meet
 def integer_range(dtype):
     """The (smallest, largest) value an integer dtype holds."""
     info = np.iinfo(dtype.as_numpy_dtype)
