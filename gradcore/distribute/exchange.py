@@ -92,11 +92,11 @@ class _TorchArrays:
 
 class _JaxArrays:
     def bucket_device(self, device):
-        return device
+        return "cpu" if _is_host(device) else device  # jax's host devices ("cpu:1" ...) share the host's memory
 
     def read(self, array, device):
         """A view of jax's buffer, which jax never writes again."""
-        if device.startswith("cpu"):
+        if _is_host(device):
             # NumPy's view of a host array costs a tenth of torch's DLPack import of a new one
             # (~5 against ~50 us), most of which is jax's export in Python.
             import numpy as np
@@ -108,12 +108,29 @@ class _JaxArrays:
         segment.copy_(self.read(array, segment.device.type))
 
     def wrap(self, tensor, dtype, device):
-        adopt = host_adopter() if tensor.device.type == "cpu" else None
-        if adopt is not None:
-            return adopt(tensor)
         import jax.numpy as jnp
 
-        return jnp.from_dlpack(tensor)
+        if tensor.device.type != "cpu":
+            return jnp.from_dlpack(tensor)  # the capsule names the GPU
+        # A host capsule names no jax device, and both imports would put the array on the first.
+        host = _jax_host_device(device)
+        adopt = host_adopter()
+        if adopt is not None:
+            return adopt(tensor, host)
+        return jnp.from_dlpack(tensor) if host.id == 0 else jnp.from_dlpack(tensor, device=host)
+
+
+def _is_host(device):
+    return device == "cpu" or device.startswith("cpu:")
+
+
+@functools.cache
+def _jax_host_device(name):
+    """The jax device gradcore names ``name``: "cpu" is the first host device, "cpu:N" the one with id N."""
+    import jax
+
+    device_id = 0 if name == "cpu" else int(name.partition(":")[2])
+    return next(device for device in jax.devices("cpu") if device.id == device_id)
 
 
 @functools.cache
@@ -140,8 +157,8 @@ def host_adopter():
     dl_device_type = 1  # DLPack's kDLCPU
     to_dlpack = _torch().utils.dlpack.to_dlpack  # the capsule tensor.__dlpack__() gives, without its Python layer
 
-    def adopt(tensor):
-        return to_buffer(to_dlpack(tensor), cpu, None, None, dl_device_type)
+    def adopt(tensor, device=cpu):
+        return to_buffer(to_dlpack(tensor), device, None, None, dl_device_type)
 
     return adopt if _adopts_like_from_dlpack(adopt, jnp) else None
 

@@ -66,6 +66,24 @@ def test_without_the_private_import_results_come_from_from_dlpack(jax_backend, m
 
 
 @jax_env_only
+@pytest.mark.parametrize("private_import", [True, False])
+def test_results_for_a_second_host_device_come_back_on_it(jax_backend, monkeypatch, private_import):
+    """The tox jax env has two host devices ("cpu", "cpu:1"): a host capsule names neither."""
+    assert "cpu:1" in jax_backend.devices()
+    if not private_import:
+        monkeypatch.setattr(exchange, "host_adopter", lambda: None)
+    jax_arrays = exchange.exchange_for(jax_backend)
+    assert jax_arrays.bucket_device("cpu:1") == "cpu"  # a torch buffer on the host; gloo sums it
+    tensor = torch_values("float32", (5,))
+    for device in ("cpu", "cpu:1"):
+        result = jax_arrays.wrap(tensor, "float32", device)
+        assert jax_backend.device_of(result) == device
+        np.testing.assert_array_equal(np.asarray(result), tensor.numpy())
+    if private_import:  # jaxlib's import adopts the memory on any host device
+        assert result.unsafe_buffer_pointer() == tensor.data_ptr()
+
+
+@jax_env_only
 @pytest.mark.parametrize("changed", ["signature", "copies", "missing"])
 def test_a_private_import_that_changed_is_not_used(jax_backend, monkeypatch, changed):
     from jax._src.lib import _jax

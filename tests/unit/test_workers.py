@@ -203,6 +203,19 @@ def test_results_are_new_arrays_of_the_same_kind_and_the_inputs_stay(alone, dtyp
     np.testing.assert_array_equal(backend.to_numpy(inputs[0]).astype(np.float64), values)
 
 
+def test_results_come_back_on_each_host_device_of_the_inputs(alone):
+    """Where the backend has several host devices (jax in the tox env: "cpu", "cpu:1"), each result is on its input's."""
+    group, backend = alone
+    from gradcore.engine import dtypes
+
+    hosts = [device for device in backend.devices() if device.split(":")[0] == "cpu"]
+    inputs = [backend.asarray(np.full(n, i + 1), dtypes.float32, device=device)
+              for i, (device, n) in enumerate(itertools.product(hosts, (3, 70_000)))]
+    for results in (group.all_reduce(inputs, backend), group.broadcast(inputs, backend)):
+        assert [backend.device_of(r) for r in results] == [backend.device_of(x) for x in inputs]
+        assert [backend.to_numpy(r).tolist() for r in results] == [backend.to_numpy(x).tolist() for x in inputs]
+
+
 def address(array):
     """Where an array's data start: torch, jax or NumPy."""
     if hasattr(array, "data_ptr"):
