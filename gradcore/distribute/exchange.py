@@ -22,7 +22,7 @@ def exchange_for(backend):
     return exchange() if exchange else _ThroughNumpy(backend)
 
 
-def _torch():
+def torch_module():
     import torch
 
     return torch
@@ -30,8 +30,8 @@ def _torch():
 
 def numpy_view(tensor):
     """A host tensor as an np.ndarray sharing its memory (torch's numpy() knows no bfloat16)."""
-    if tensor.dtype is _torch().bfloat16:
-        return tensor.view(_torch().int16).numpy().view(dtypes.bfloat16.as_numpy_dtype)
+    if tensor.dtype is torch_module().bfloat16:
+        return tensor.view(torch_module().int16).numpy().view(dtypes.bfloat16.as_numpy_dtype)
     return tensor.numpy()
 
 
@@ -39,7 +39,7 @@ def from_numpy(array):
     """A contiguous torch tensor over an np.ndarray's memory (copied first only if it is strided), to be read."""
     import numpy as np
 
-    torch = _torch()
+    torch = torch_module()
     if not array.flags.c_contiguous:  # (np.ascontiguousarray alone would also make a scalar 1-D)
         array = np.ascontiguousarray(array)
     bfloat16 = array.dtype == dtypes.bfloat16.as_numpy_dtype
@@ -102,7 +102,7 @@ class _JaxArrays:
             import numpy as np
 
             return from_numpy(np.asarray(array))
-        return _torch().from_dlpack(array)
+        return torch_module().from_dlpack(array)
 
     def fill(self, segment, array):
         segment.copy_(self.read(array, segment.device.type))
@@ -155,7 +155,7 @@ def host_adopter():
         return None
     cpu = jax.devices("cpu")[0]
     dl_device_type = 1  # DLPack's kDLCPU
-    to_dlpack = _torch().utils.dlpack.to_dlpack  # the capsule tensor.__dlpack__() gives, without its Python layer
+    to_dlpack = torch_module().utils.dlpack.to_dlpack  # the capsule tensor.__dlpack__() gives, without its Python layer
 
     def adopt(tensor, device=cpu):
         return to_buffer(to_dlpack(tensor), device, None, None, dl_device_type)
@@ -165,7 +165,7 @@ def host_adopter():
 
 def _adopts_like_from_dlpack(adopt, jnp):
     """Whether ``adopt`` gives what ``jnp.from_dlpack`` gives, over the tensor's own memory."""
-    torch = _torch()
+    torch = torch_module()
     probe = torch.arange(16, dtype=torch.float32).reshape(4, 4)
     try:
         adopted = adopt(probe)

@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from gradcore.distribute import rendezvous
 from gradcore.distribute.exchange import exchange_for
+from gradcore.distribute.exchange import torch_module as _torch  # torch is imported on first use
 from gradcore.distribute.point_to_point import pair_all_reduce, ring_all_reduce
 from gradcore.distribute.rendezvous import TorchDistributedNotInstalledError  # noqa: F401  (re-exported)
 from gradcore.engine import dtypes
@@ -329,12 +330,6 @@ def _describe_gone(peer, whole):
 
 def _first_line(exc):
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def _torch_dtype(name):
