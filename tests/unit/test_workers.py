@@ -204,14 +204,16 @@ def test_results_are_new_arrays_of_the_same_kind_and_the_inputs_stay(alone, dtyp
 
 
 def test_results_come_back_on_each_host_device_of_the_inputs(alone):
-    """Where the backend has several host devices (jax in the tox env: "cpu", "cpu:1"), each result is on its input's."""
+    """all_reduce, broadcast and all_gather put each result on its input's host device, where the backend has
+    several (jax in the tox env: "cpu", "cpu:1")."""
     group, backend = alone
     from gradcore.engine import dtypes
 
     hosts = [device for device in backend.devices() if device.split(":")[0] == "cpu"]
     inputs = [backend.asarray(np.full(n, i + 1), dtypes.float32, device=device)
               for i, (device, n) in enumerate(itertools.product(hosts, (3, 70_000)))]
-    for results in (group.all_reduce(inputs, backend), group.broadcast(inputs, backend)):
+    gathered = [group.all_gather(x, backend) for x in inputs]
+    for results in (group.all_reduce(inputs, backend), group.broadcast(inputs, backend), gathered):
         assert [backend.device_of(r) for r in results] == [backend.device_of(x) for x in inputs]
         assert [backend.to_numpy(r).tolist() for r in results] == [backend.to_numpy(x).tolist() for x in inputs]
 
