@@ -92,11 +92,11 @@ class _TorchArrays:
 
 class _JaxArrays:
     def bucket_device(self, device):
-        return "cpu" if _is_host(device) else device  # jax's host devices ("cpu:1" ...) share the host's memory
+        return "cpu" if device.startswith("cpu") else device  # jax's host devices ("cpu:1" ...) share the host's memory
 
     def read(self, array, device):
         """A view of jax's buffer, which jax never writes again."""
-        if _is_host(device):
+        if device.startswith("cpu"):
             # NumPy's view of a host array costs a tenth of torch's DLPack import of a new one
             # (~5 against ~50 us), most of which is jax's export in Python.
             import numpy as np
@@ -117,11 +117,7 @@ class _JaxArrays:
         adopt = host_adopter()
         if adopt is not None:
             return adopt(tensor, host)
-        return jnp.from_dlpack(tensor) if host.id == 0 else jnp.from_dlpack(tensor, device=host)
-
-
-def _is_host(device):
-    return device == "cpu" or device.startswith("cpu:")
+        return jnp.from_dlpack(tensor, device=host)  # a view on the first host device, a copy elsewhere
 
 
 @functools.cache
